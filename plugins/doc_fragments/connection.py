@@ -1,0 +1,123 @@
+# Copyright: contributors to veeam_em.rest
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """Connection options of every plugin; the argument spec is in module_utils/_connection_options.py."""
+
+    # Modules: each option falls back to its VEEAM_EM_* environment variable.
+    DOCUMENTATION = r"""
+options:
+  url:
+    description:
+      - Address of Veeam Backup Enterprise Manager (EM).
+      - Accepts V(em01), V(em01:9398), V(https://em01:9398) or V(https://em01:9398/api/).
+        Without a scheme, C(https) is used; without a port, 9398 for C(https) and 9399 for C(http);
+        C(/api) is appended when missing.
+      - Modules read E(VEEAM_EM_URL) when this is not set.
+    type: str
+    required: true
+  username:
+    description:
+      - EM user to log on with, for example V(DOMAIN\\user). Needs an EM role
+        (Portal Administrator, Portal User or Restore Operator).
+      - Required with O(password) unless O(session_id) is set.
+      - Modules read E(VEEAM_EM_USERNAME) when this is not set.
+    type: str
+  password:
+    description:
+      - Password of O(username).
+      - Modules read E(VEEAM_EM_PASSWORD) when this is not set.
+    type: str
+  session_id:
+    description:
+      - The token (C(X-RestSvcSessionId)) of an EM session that is already open.
+        When set, no logon and no logoff happen, and O(username) and O(password) are ignored.
+      - Modules read E(VEEAM_EM_SESSION_ID) when this is not set.
+    type: str
+  validate_certs:
+    description:
+      - Verify EM's TLS certificate. Only set this to V(false) on test systems;
+        set O(ca_path) for a certificate signed by a private CA.
+      - Modules read E(VEEAM_EM_VALIDATE_CERTS) when this is not set.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - CA certificate file (PEM) to verify EM's certificate against, instead of the system's CA bundle.
+      - Modules read E(VEEAM_EM_CA_PATH) when this is not set.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for EM to connect and to answer, per request.
+      - Modules read E(VEEAM_EM_TIMEOUT) when this is not set.
+    type: int
+    default: 30
+  retries:
+    description:
+      - How often a GET is retried after a connection error or an HTTP 502, 503 or 504, with backoff.
+        Logon and logoff are never retried.
+      - Modules read E(VEEAM_EM_RETRIES) when this is not set.
+    type: int
+    default: 3
+  api_version:
+    description:
+      - EM REST API version to log on with, V(latest) or a version such as V(v1_7).
+      - Modules read E(VEEAM_EM_API_VERSION) when this is not set.
+    type: str
+    default: latest
+notes:
+  - Every request uses one TCP/TLS connection; a session opened by the plugin is logged off at the end, also after a failure.
+"""
+
+    # Lookups and other plugins: the same options, also from variables and the environment.
+    PLUGINS = r"""
+options:
+  url:
+    env:
+      - name: VEEAM_EM_URL
+    vars:
+      - name: veeam_em_url
+  username:
+    env:
+      - name: VEEAM_EM_USERNAME
+    vars:
+      - name: veeam_em_username
+  password:
+    env:
+      - name: VEEAM_EM_PASSWORD
+    vars:
+      - name: veeam_em_password
+  session_id:
+    env:
+      - name: VEEAM_EM_SESSION_ID
+    vars:
+      - name: veeam_em_session_id
+  validate_certs:
+    env:
+      - name: VEEAM_EM_VALIDATE_CERTS
+    vars:
+      - name: veeam_em_validate_certs
+  ca_path:
+    env:
+      - name: VEEAM_EM_CA_PATH
+    vars:
+      - name: veeam_em_ca_path
+  timeout:
+    env:
+      - name: VEEAM_EM_TIMEOUT
+    vars:
+      - name: veeam_em_timeout
+  retries:
+    env:
+      - name: VEEAM_EM_RETRIES
+    vars:
+      - name: veeam_em_retries
+  api_version:
+    env:
+      - name: VEEAM_EM_API_VERSION
+    vars:
+      - name: veeam_em_api_version
+"""

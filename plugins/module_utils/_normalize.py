@@ -1,0 +1,117 @@
+# Copyright: contributors to veeam_em.rest
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""EM's XML entities, as plain data.
+
+Private to veeam_em.rest: not a public API, may change without notice.
+
+Pure functions: parsed EM content in, plain dicts out. Links are picked by
+their ``Type``, never by ``Rel`` or position: EM orders links differently in
+its two representations, a ChildBackup has three ``Up`` links, and the
+child-backups link is ``Up`` in some versions and ``Down`` in others.
+Every key produced is a Python identifier and no dict method name, so Jinja's
+dot access (``backup.repository.name``) always works.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from typing import Any, Optional
+from urllib.parse import urlsplit, urlunsplit
+
+#: Child elements of ``<Backup>`` that ``normalize_backup`` maps itself.
+_BACKUP_ELEMENTS = frozenset({"Links", "Platform", "BackupType"})
+_PARENT_LINK_TYPES = frozenset({"Backup", "BackupReference"})
+_DICT_METHODS = frozenset(name for name in dir(dict) if not name.startswith("_"))
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_NOT_IDENTIFIER = re.compile(r"\W+")
+
+
+def normalize_backup(entity: dict[str, Any]) -> dict[str, Any]:
+    """Normalize the content of a ``<Backup>`` entity element."""
+    links = [normalize_link(link) for link in _links(entity)]
+    backup_id = (_last_segment(entity.get("@UID"), ":") or _last_segment(strip_query(entity.get("@Href")), "/") or "").lower()
+    backup = {
+        "id": backup_id,
+        "uid": f"urn:veeam:Backup:{backup_id}",
+        "name": entity.get("@Name"),
+        "href": strip_query(entity.get("@Href")),
+        "platform": _text(entity.get("Platform")),
+        "backup_type": _text(entity.get("BackupType")),
+        "repository": _linked(link for link in links if link["type"] == "RepositoryReference"),
+        "backup_server": _linked(link for link in links if link["type"] == "BackupServerReference"),
+        "parent_backup": _linked(link for link in links if _is_parent_link(link, backup_id)),
+        "links": links,
+    }
+    for element, value in entity.items():
+        if element.startswith("@") or element in _BACKUP_ELEMENTS:
+            continue
+        backup.setdefault(safe_key(element), plain(value))
+    return backup
+
+
+def normalize_link(link: dict[str, Any]) -> dict[str, Optional[str]]:
+    """A ``<Link>`` with its attributes as EM gives them (None when absent)."""
+    return {"rel": link.get("@Rel"), "type": link.get("@Type"), "name": link.get("@Name"), "href": link.get("@Href")}
+
+
+def strip_query(href: Optional[str]) -> Optional[str]:
+    """``href`` without query string or fragment (EM appends ``?format=Entity`` to some)."""
+    if not href:
+        return href
+    return urlunsplit(urlsplit(href)._replace(query="", fragment=""))
+
+
+def safe_key(name: str) -> str:
+    """``BackupDateUTC`` -> ``backup_date_utc``; made a Python identifier that is no dict method."""
+    key = _NOT_IDENTIFIER.sub("_", _CAMEL_BOUNDARY.sub("_", name.lstrip("@#"))).strip("_").lower() or "value"
+    if key[0].isdigit():
+        key = f"_{key}"
+    if keyword.iskeyword(key) or key in _DICT_METHODS:
+        key = f"{key}_"
+    return key
+
+
+def plain(value: Any) -> Any:
+    """Any parsed XML value as plain data with safe keys; element text of mixed content is ``text``."""
+    if isinstance(value, dict):
+        return {("text" if key == "#text" else safe_key(key)): plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
+def _links(entity: dict[str, Any]) -> list[dict[str, Any]]:
+    container = entity.get("Links")
+    links = container.get("Link", []) if isinstance(container, dict) else []
+    return [link for link in links if isinstance(link, dict)]
+
+
+def _linked(links: Any) -> Optional[dict[str, Optional[str]]]:
+    """``{id, name, href}`` of the first of ``links``, or None."""
+    link = next(iter(links), None)
+    if link is None:
+        return None
+    href = strip_query(link["href"])
+    return {"id": (_last_segment(href, "/") or "").lower() or None, "name": link["name"], "href": href}
+
+
+def _is_parent_link(link: dict[str, Optional[str]], backup_id: str) -> bool:
+    """A link to another backup itself (``.../backups/<other id>``), not to a list below one."""
+    if link["type"] not in _PARENT_LINK_TYPES or not link["href"]:
+        return False
+    segments = urlsplit(link["href"]).path.rstrip("/").split("/")
+    return len(segments) >= 2 and segments[-2].lower() == "backups" and segments[-1].lower() != backup_id
+
+
+def _last_segment(value: Optional[str], separator: str) -> Optional[str]:
+    if not value:
+        return None
+    return value.rstrip(separator).rsplit(separator, 1)[-1] or None
+
+
+def _text(value: Any) -> Optional[str]:
+    """Text of a simple element; xmltodict gives None for ``<Platform />``."""
+    if isinstance(value, dict):
+        value = value.get("#text")
+    return value if isinstance(value, str) else None
