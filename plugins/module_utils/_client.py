@@ -34,7 +34,7 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._xml import XMLTODIC
 try:
     import requests
     from requests.adapters import HTTPAdapter
-    from urllib3.exceptions import InsecureRequestWarning
+    from urllib3.exceptions import InsecureRequestWarning, NewConnectionError, TimeoutError as Urllib3Timeout
     from urllib3.util.retry import Retry
 except ImportError:
     REQUESTS_IMPORT_ERROR: Optional[str] = traceback.format_exc()
@@ -185,13 +185,13 @@ class EMClient:
                 "Set ca_path to the CA certificate that signed EM's certificate, or, only for a test system, "
                 "validate_certs=false."
             ) from None
-        except requests.exceptions.Timeout:
+        except requests.exceptions.RequestException as exc:
+            if not _caused_by_timeout(exc):
+                raise CommunicationError(f"Could not reach EM at {self._address} ({method} {url}): {_reason(exc)}.") from None
             raise CommunicationError(
                 f"EM at {self._address} did not answer within the timeout of {self.settings.timeout} seconds "
                 f"({method} {url}, {self.settings.retries} retries)."
             ) from None
-        except requests.exceptions.RequestException as exc:
-            raise CommunicationError(f"Could not reach EM at {self._address} ({method} {url}): {_reason(exc)}.") from None
         return response, body
 
     def _document(self, response: requests.Response, body: bytes, method: str, url: str) -> Document:
@@ -235,19 +235,37 @@ def _read_bounded(response: requests.Response, request: str) -> bytes:
     return b"".join(chunks)
 
 
-def _reason(exc: BaseException) -> str:
-    """The innermost human-readable cause of a requests/urllib3 error, without object reprs."""
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the errors it wraps, outermost first (requests and urllib3 nest them)."""
+    chain: list[BaseException] = []
     cause: Optional[BaseException] = exc
-    text = str(exc)
-    while cause is not None:
-        if isinstance(cause, OSError) and cause.strerror:
-            return cause.strerror
+    while cause is not None and cause not in chain:
+        chain.append(cause)
         reason = getattr(cause, "reason", None)
         if isinstance(reason, BaseException):
             cause = reason
         elif cause.args and isinstance(cause.args[0], BaseException):
             cause = cause.args[0]
         else:
-            text = str(cause)
-            break
-    return re.sub(r"<[^>]* object at 0x[0-9a-f]+>:?\s*", "", text).strip() or type(exc).__name__
+            cause = cause.__context__
+    return chain
+
+
+def _caused_by_timeout(exc: BaseException) -> bool:
+    """requests reports a read timeout after exhausted retries as a ConnectionError.
+
+    urllib3 files "connection refused" under its timeouts too (NewConnectionError).
+    """
+    return any(
+        isinstance(cause, (Urllib3Timeout, TimeoutError)) and not isinstance(cause, NewConnectionError)
+        for cause in _causes(exc)
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost human-readable cause of a requests/urllib3 error, without object reprs."""
+    chain = _causes(exc)
+    for cause in reversed(chain):
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror
+    return re.sub(r"<[^>]* object at 0x[0-9a-f]+>:?\s*", "", str(chain[-1])).strip() or type(exc).__name__

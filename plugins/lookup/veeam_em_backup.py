@@ -1,0 +1,139 @@
+# Copyright: contributors to veeam_em.rest
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: veeam_em_backup
+short_description: Get backups from Veeam Backup Enterprise Manager inside templates
+version_added: 1.0.0
+description:
+  - Returns, for each backup ID or UID given as a term, the same normalized backup as
+    the RV(veeam_em.rest.veeam_em_backup_info#module:backups) items of
+    M(veeam_em.rest.veeam_em_backup_info).
+  - All terms of one call share one EM session and one TCP/TLS connection
+    (a logon, one request per term, a logoff); the logoff also happens when a term fails.
+  - A lookup runs again each time its template is evaluated, with a logon of its own each time.
+    Where the same backups are used in many tasks, register the module's result once instead.
+author:
+  - veeam_em.rest developers
+requirements:
+  - requests
+  - xmltodict
+extends_documentation_fragment:
+  - veeam_em.rest.connection
+  - veeam_em.rest.connection.plugins
+options:
+  _terms:
+    description:
+      - Backup IDs (UUIDs) or UIDs (C(urn:veeam:Backup:<UUID>)), in any case.
+      - Anything else fails the lookup before a request is made.
+    type: list
+    elements: str
+    required: true
+  on_missing:
+    description:
+      - What to do with an ID that EM does not know (HTTP 404).
+      - V(error) fails the lookup, naming the ID; V(warn) leaves the term out with a warning
+        that names it; V(skip) leaves it out silently.
+    type: str
+    choices: [error, warn, skip]
+    default: error
+seealso:
+  - module: veeam_em.rest.veeam_em_backup_info
+"""
+
+EXAMPLES = r"""
+- name: Show the repository of a backup
+  ansible.builtin.debug:
+    msg: "{{ lookup('veeam_em.rest.veeam_em_backup', backup_id).repository.name }}"
+  vars:
+    backup_id: c213fbfa-7b9e-4772-9ddc-3ecbdcc3fc70
+    veeam_em_url: https://em01.example.com:9398
+    veeam_em_username: "{{ vault_em_username }}"
+    veeam_em_password: "{{ vault_em_password }}"
+
+- name: Several backups in one session, leaving out the ones EM does not know
+  ansible.builtin.set_fact:
+    backups: "{{ query('veeam_em.rest.veeam_em_backup', id1, id2, id3, on_missing='warn') }}"
+
+- name: Connection options as keywords
+  ansible.builtin.debug:
+    msg: >-
+      {{ lookup('veeam_em.rest.veeam_em_backup', 'urn:veeam:Backup:c213fbfa-7b9e-4772-9ddc-3ecbdcc3fc70',
+                url='https://em01.example.com:9398', username=em_user, password=em_password,
+                ca_path='/etc/pki/veeam/em-ca.pem') }}
+
+# With VEEAM_EM_URL, VEEAM_EM_USERNAME and VEEAM_EM_PASSWORD in the environment
+# (as an AWX credential injects them), no connection option is needed.
+- name: Backup names from the environment's EM
+  ansible.builtin.debug:
+    msg: "{{ query('veeam_em.rest.veeam_em_backup', id1, id2) | map(attribute='name') }}"
+"""
+
+RETURN = r"""
+_raw:
+  description:
+    - One normalized backup per term, in term order, each exactly as an item of the
+      RV(veeam_em.rest.veeam_em_backup_info#module:backups) list of M(veeam_em.rest.veeam_em_backup_info)
+      (keys C(id), C(uid), C(name), C(href), C(platform), C(backup_type), C(repository), C(backup_server),
+      C(parent_backup), C(links)); see that module's documentation for every key.
+    - Terms that EM does not know are left out with O(on_missing=warn) or O(on_missing=skip).
+  type: list
+  elements: dict
+"""
+
+from ansible.errors import AnsibleLookupError
+from ansible.module_utils.basic import missing_required_lib
+from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
+
+from ansible_collections.veeam_em.rest.plugins.module_utils._backups import fetch_backup, parse_backup_id
+from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient, missing_libraries
+from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options import (
+    CONNECTION_ARGUMENT_SPEC,
+    connection_settings,
+)
+from ansible_collections.veeam_em.rest.plugins.module_utils._errors import VeeamEMError
+
+display = Display()
+
+
+class LookupModule(LookupBase):
+    """Backups for templates, through the module's own code path."""
+
+    def run(self, terms, variables=None, **kwargs):
+        self.set_options(var_options=variables, direct=kwargs)
+        for library, _error in missing_libraries():
+            raise AnsibleLookupError(missing_required_lib(library))
+        on_missing = self.get_option("on_missing")
+        warnings: list[str] = []
+        backups = []
+        try:
+            backup_ids = [parse_backup_id(term) for term in _flatten(terms)]
+            client = EMClient(connection_settings({name: self.get_option(name) for name in CONNECTION_ARGUMENT_SPEC}))
+            warnings = client.warnings
+            with client:
+                for backup_id in backup_ids:
+                    backup = fetch_backup(client, backup_id)
+                    if backup is not None:
+                        backups.append(backup)
+                    elif on_missing == "error":
+                        raise AnsibleLookupError(f"Backup {backup_id} was not found on EM (HTTP 404).")
+                    elif on_missing == "warn":
+                        warnings.append(f"Backup {backup_id} was not found on EM (HTTP 404); it is left out.")
+        except VeeamEMError as error:
+            raise AnsibleLookupError(str(error)) from None
+        finally:
+            for warning in warnings:
+                display.warning(warning)
+        return backups
+
+
+def _flatten(terms):
+    """Terms as given, with a list term (``query(..., backup_ids)``) taken item by item."""
+    for term in terms:
+        if isinstance(term, (list, tuple)):
+            yield from term
+        else:
+            yield term

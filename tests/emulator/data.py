@@ -1,0 +1,294 @@
+# Copyright: contributors to veeam_em.rest
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The emulator's data set: backup servers, repositories, backups, restore points.
+
+Plain data only (no HTTP, no XML), so that tests can import the same constants the
+emulator serves. Every id is a lower-case UUID, as in all EM samples; the UID of an
+object is ``urn:veeam:<Type>:<id>``.
+"""
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+# Deterministic ids for generated objects (restore points, bulk backups), so that two
+# emulator runs with the same arguments serve identical data.
+_NAMESPACE = uuid.UUID("5e3f5a52-9d7e-4b4c-8a43-6f1f0c0de7a1")
+
+
+def stable_id(label: str) -> str:
+    """Return a lower-case UUID derived from ``label`` (same label, same id)."""
+    return str(uuid.uuid5(_NAMESPACE, label))
+
+
+# --- The reference page's seed backup (backups_id.md), reproduced exactly ----------------
+SEED_BACKUP_ID = "c213fbfa-7b9e-4772-9ddc-3ecbdcc3fc70"
+SEED_BACKUP_NAME = "Simple backup_1"
+SEED_REPOSITORY_ID = "b8832f03-2c9e-4222-8d0b-e43e0c912f93"
+SEED_REPOSITORY_NAME = "Scale-out Backup Repository 2"
+SEED_SERVER_ID = "8c88c6d6-931f-4044-8c0b-7a0c5f188b00"
+SEED_SERVER_NAME = "local.host"
+# EM builds Hrefs from its own name, not from the URL the client called: the seed
+# backup keeps the reference page's base whatever host and port serve it.
+SEED_HREF_BASE = "http://local.host:9399"
+SEED_ENTITY_HREF = f"{SEED_HREF_BASE}/api/backups/{SEED_BACKUP_ID}?format=Entity"
+
+# A ChildBackup of the seed (id and name from the GET /backups sample).
+CHILD_BACKUP_ID = "e556fda9-07e1-4f49-9193-42d255a909ca"
+CHILD_BACKUP_NAME = "VM number 0 Backup (Simple backup_1)"
+
+# --- A standard VMware backup on a second backup server (ids from the notes, §7.3) --------
+SQL_BACKUP_ID = "3b0c7f2e-5d1a-4e8b-9c44-0a1b2c3d4e5f"
+SQL_BACKUP_NAME = "SQL Backup"
+SQL_REPOSITORY_ID = "7d6e5f40-1a2b-4c3d-8e9f-001122334455"
+SQL_REPOSITORY_NAME = "Default Backup Repository"
+SQL_SERVER_ID = "a1b2c3d4-e5f6-4a5b-8c9d-0e1f2a3b4c5d"
+SQL_SERVER_NAME = "vbr01.lab.local"
+
+# --- A third server and repository, for spread and old-version data ----------------------
+LEGACY_SERVER_ID = "d48b9c09-d954-4515-9b75-57bc65ddbfdb"
+LEGACY_SERVER_NAME = "10.0.0.15"
+LINUX_REPOSITORY_ID = "68ec09a5-6e08-4852-bb95-17975700242a"
+LINUX_REPOSITORY_NAME = "Linux Hardened Repository"
+
+# --- Irregular backups --------------------------------------------------------------------
+NO_REPOSITORY_BACKUP_ID = "2094dbd7-35be-4b70-9d3a-0540ba16b757"
+NO_REPOSITORY_BACKUP_NAME = "Hyper-V Cluster Backup"
+DOWN_PARENT_BACKUP_ID = "3c5fd2ee-cbdc-4684-a8a0-5ee95adf3bd5"
+DOWN_PARENT_BACKUP_NAME = "Linux Agent Policy"
+
+# --- Names that need care: escaping, Unicode, spaces, filter syntax ----------------------
+ESCAPE_BACKUP_ID = "2f4fdc1d-9b18-4b0e-ab7d-5ad06d912b9f"
+ESCAPE_BACKUP_NAME = "Backup & <Restore> \"Daily\" 'Ops'"
+UNICODE_BACKUP_ID = "c194d787-0586-41de-bcc7-424ef18a9dd1"
+UNICODE_BACKUP_NAME = "Sauvegarde – Zürich 日本語 💾"
+SPACES_BACKUP_ID = "cf99e205-f03a-410c-87b8-df3bbf8187bb"
+SPACES_BACKUP_NAME = "   Leading spaces  "
+SLASH_BACKUP_ID = "e9ab6034-6e07-4119-8716-7035b2bd8837"
+SLASH_BACKUP_NAME = "Finance/Payroll \\ Monthly"
+FILTER_CHARS_BACKUP_ID = "b1f76ee0-7eb5-47c0-9990-2222e426b418"
+FILTER_CHARS_BACKUP_NAME = "Tier=1; Web, App"
+DUPLICATE_BACKUP_NAME = "Exchange Backup"
+DUPLICATE_BACKUP_IDS = (
+    "f6fc71df-744e-4073-b505-f45389af8886",  # on SEED_SERVER_ID
+    "b13e4404-3291-40c9-a095-8a409d260972",  # on SQL_SERVER_ID
+)
+
+# The restore point whose name shows SQL Server's double spaces ("Oct  4 2025  8:00PM").
+SQL_RESTORE_POINT_ID = stable_id(f"restore-point/{SQL_BACKUP_ID}/0")
+SQL_RESTORE_POINT_NAME = "Oct  4 2025  8:00PM"
+
+BULK_PLATFORMS = ("VMware", "HyperV", "vCloud", "AgentForWindows", "AgentForLinux")
+
+
+@dataclass(frozen=True)
+class BackupServer:
+    """A VBR server connected to EM."""
+
+    id: str
+    name: str
+    description: str
+    port: int
+    version: str
+    wcf_port: int | None = None
+
+
+@dataclass(frozen=True)
+class Repository:
+    """A backup repository of one backup server; ``kind`` is EM's ``Kind`` value."""
+
+    id: str
+    name: str
+    server_id: str
+    kind: str
+    capacity: int
+    free_space: int
+
+
+@dataclass(frozen=True)
+class RestorePoint:
+    """A restore point of a Standard or ChildBackup backup."""
+
+    id: str
+    backup_id: str
+    backup_date: datetime  # UTC
+
+    @property
+    def name(self) -> str:
+        """EM names restore points with SQL Server's default date style, which pads the
+        day and the hour with a space: ``Oct  4 2025  8:00PM``."""
+        when = self.backup_date
+        hour = when.hour % 12 or 12
+        half = "AM" if when.hour < 12 else "PM"
+        return f"{when:%b} {when.day:>2} {when.year} {hour:>2}:{when.minute:02d}{half}"
+
+
+@dataclass(frozen=True)
+class Backup:
+    """A backup as EM lists it.
+
+    ``children_rel`` is the Rel of the childbackups link of a ParentBackup ("Up" in the
+    13.x entity sample, "Down" elsewhere). ``href_base`` overrides the request's base
+    URL for this backup's Hrefs (None: use the base the client called).
+    """
+
+    id: str
+    name: str
+    platform: str
+    backup_type: str
+    server_id: str
+    repository_id: str | None
+    parent_id: str | None = None
+    children_rel: str | None = None
+    backup_files_link: bool = False
+    href_base: str | None = None
+
+
+class DataSet:
+    """Every object by lower-case id, in listing order, with the reverse indexes the
+    sub-collections (children, restore points, repository contents) need."""
+
+    def __init__(
+        self,
+        servers: Iterable[BackupServer],
+        repositories: Iterable[Repository],
+        backups: Iterable[Backup],
+        restore_points: Iterable[RestorePoint],
+    ) -> None:
+        self.backup_servers = {server.id: server for server in servers}
+        self.repositories = {repository.id: repository for repository in repositories}
+        self.backups = {backup.id: backup for backup in backups}
+        self.restore_points = {point.id: point for point in restore_points}
+        self._children = _group(self.backups.values(), lambda b: b.parent_id)
+        self._points = _group(self.restore_points.values(), lambda p: p.backup_id)
+        self._in_repository = _group(self.backups.values(), lambda b: b.repository_id)
+        self._on_server = _group(self.repositories.values(), lambda r: r.server_id)
+
+    def children_of(self, backup_id: str) -> list[Backup]:
+        """Child backups of a ParentBackup (empty for other backups)."""
+        return self._children.get(backup_id, [])
+
+    def restore_points_of(self, backup_id: str) -> list[RestorePoint]:
+        """Restore points of one backup, oldest first."""
+        return self._points.get(backup_id, [])
+
+    def backups_in(self, repository_id: str) -> list[Backup]:
+        """Backups stored in one repository."""
+        return self._in_repository.get(repository_id, [])
+
+    def repositories_of(self, server_id: str) -> list[Repository]:
+        """Repositories of one backup server."""
+        return self._on_server.get(server_id, [])
+
+
+def _group(items: Iterable[Any], key: Callable[[Any], str | None]) -> dict[str, list[Any]]:
+    groups: dict[str, list[Any]] = {}
+    for item in items:
+        value = key(item)
+        if value is not None:
+            groups.setdefault(value, []).append(item)
+    return groups
+
+
+def _servers() -> list[BackupServer]:
+    return [
+        BackupServer(SEED_SERVER_ID, SEED_SERVER_NAME, "", 9392, "13.0.0.1420", wcf_port=9405),
+        BackupServer(SQL_SERVER_ID, SQL_SERVER_NAME, "Lab VBR server", 9392, "12.1.2.172"),
+        BackupServer(LEGACY_SERVER_ID, LEGACY_SERVER_NAME, "Branch office", 9392, "9.5.4.2866"),
+    ]
+
+
+def _repositories() -> list[Repository]:
+    return [
+        Repository(SEED_REPOSITORY_ID, SEED_REPOSITORY_NAME, SEED_SERVER_ID, "Extendable",
+                   96_000_000_000_000, 41_234_567_890_123),
+        Repository(SQL_REPOSITORY_ID, SQL_REPOSITORY_NAME, SQL_SERVER_ID, "WindowsLocal",
+                   12_000_138_625_024, 0),
+        Repository(LINUX_REPOSITORY_ID, LINUX_REPOSITORY_NAME, LEGACY_SERVER_ID, "LinuxLocal",
+                   55_000_000_000_000, 22_000_000_000_000),
+    ]
+
+
+def _backups() -> list[Backup]:
+    seed, sql, legacy = SEED_SERVER_ID, SQL_SERVER_ID, LEGACY_SERVER_ID
+    return [
+        Backup(SEED_BACKUP_ID, SEED_BACKUP_NAME, "CustomPlatform", "ParentBackup", seed,
+               SEED_REPOSITORY_ID, children_rel="Up", href_base=SEED_HREF_BASE),
+        Backup(CHILD_BACKUP_ID, CHILD_BACKUP_NAME, "CustomPlatform", "ChildBackup", seed,
+               SEED_REPOSITORY_ID, parent_id=SEED_BACKUP_ID),
+        Backup(SQL_BACKUP_ID, SQL_BACKUP_NAME, "VMware", "Standard", sql, SQL_REPOSITORY_ID,
+               backup_files_link=True),
+        Backup(NO_REPOSITORY_BACKUP_ID, NO_REPOSITORY_BACKUP_NAME, "HyperV", "Standard", legacy,
+               None),
+        Backup(DOWN_PARENT_BACKUP_ID, DOWN_PARENT_BACKUP_NAME, "AgentForLinux", "ParentBackup",
+               sql, SQL_REPOSITORY_ID, children_rel="Down"),
+        Backup(ESCAPE_BACKUP_ID, ESCAPE_BACKUP_NAME, "VMware", "Standard", sql, SQL_REPOSITORY_ID),
+        Backup(UNICODE_BACKUP_ID, UNICODE_BACKUP_NAME, "vCloud", "Standard", legacy,
+               LINUX_REPOSITORY_ID),
+        Backup(SPACES_BACKUP_ID, SPACES_BACKUP_NAME, "HyperV", "Standard", legacy,
+               LINUX_REPOSITORY_ID),
+        Backup(SLASH_BACKUP_ID, SLASH_BACKUP_NAME, "AgentForWindows", "Standard", sql,
+               SQL_REPOSITORY_ID),
+        Backup(DUPLICATE_BACKUP_IDS[0], DUPLICATE_BACKUP_NAME, "VMware", "Standard", seed,
+               SEED_REPOSITORY_ID),
+        Backup(DUPLICATE_BACKUP_IDS[1], DUPLICATE_BACKUP_NAME, "VMware", "Standard", sql,
+               SQL_REPOSITORY_ID),
+        Backup(FILTER_CHARS_BACKUP_ID, FILTER_CHARS_BACKUP_NAME, "VMware", "Standard", seed,
+               SEED_REPOSITORY_ID),
+    ]
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+# Backup dates per backup; the microseconds vary so that BackupDateUTC shows 0 to 6
+# fractional digits, as EM does.
+_RESTORE_POINT_DATES = {
+    SQL_BACKUP_ID: ("2025-10-04T20:00:31.230000", "2025-10-14T20:00:31.230000",
+                    "2025-12-07T11:48:39", "2025-12-08T00:05:02.123456"),
+    CHILD_BACKUP_ID: ("2025-11-01T22:00:05.5", "2025-11-02T22:00:04.25",
+                      "2025-11-03T22:00:06.000100"),
+    NO_REPOSITORY_BACKUP_ID: ("2025-09-30T12:00:00", "2025-10-01T12:30:00.9"),
+    ESCAPE_BACKUP_ID: ("2025-10-20T03:15:00.75",),
+    UNICODE_BACKUP_ID: ("2025-10-21T09:07:00.5",),
+}
+
+
+def _restore_points() -> list[RestorePoint]:
+    return [
+        RestorePoint(stable_id(f"restore-point/{backup_id}/{index}"), backup_id, _utc(when))
+        for backup_id, dates in _RESTORE_POINT_DATES.items()
+        for index, when in enumerate(dates)
+    ]
+
+
+def _bulk_backups(count: int, repositories: list[Repository]) -> Iterable[Backup]:
+    """Generated Standard backups spread over every repository (and so every server)
+    and several platforms, for paging tests and benchmarks."""
+    spread = itertools.cycle(repositories)
+    platforms = itertools.cycle(BULK_PLATFORMS)
+    for index in range(count):
+        repository = next(spread)
+        yield Backup(bulk_backup_id(index), f"Bulk Backup {index:05d}",
+                     next(platforms), "Standard", repository.server_id, repository.id)
+
+
+def bulk_backup_id(index: int) -> str:
+    """Id of the ``index``-th generated backup (0-based)."""
+    return stable_id(f"bulk-backup/{index}")
+
+
+def build_dataset(bulk: int = 0) -> DataSet:
+    """The fixed data set plus ``bulk`` generated backups appended after it."""
+    repositories = _repositories()
+    backups = itertools.chain(_backups(), _bulk_backups(bulk, repositories))
+    return DataSet(_servers(), repositories, backups, _restore_points())
+
+
+#: Ids of the fixed (not generated) backups, for tests that go through all of them.
+FIXED_BACKUP_IDS = frozenset(backup.id for backup in _backups())

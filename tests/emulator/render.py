@@ -1,0 +1,325 @@
+# Copyright: contributors to veeam_em.rest
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""XML documents as EM writes them.
+
+Strings are built directly (no DOM) because a 10,000-entity query page must render in
+a few tens of milliseconds. Attribute order and link order follow the documentation
+samples: entities ``Href Type Name UID``, references ``UID Name Href Type``, links
+``Href Name Type Rel``; reference forms list the backup server before the repository,
+entity forms the repository first.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from .data import Backup, BackupServer, DataSet, Repository, RestorePoint
+
+NAMESPACE = "http://www.veeam.com/ent/v1.0"
+ROOT_NS = (
+    f' xmlns="{NAMESPACE}" xmlns:xsd="http://www.w3.org/2001/XMLSchema"'
+    ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+)
+PROLOG = '<?xml version="1.0" encoding="utf-8"?>'
+
+# EM escapes these in names and text (special_symbols.html); "/" is not escaped in
+# Hrefs, where it would only make URLs unreadable.
+_TEXT_ENTITIES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "/": "&#x2F;"}
+)
+_HREF_ENTITIES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
+)
+
+PLURAL_TAGS: dict[type, str] = {
+    Backup: "Backups",
+    Repository: "Repositories",
+    BackupServer: "BackupServers",
+    RestorePoint: "RestorePoints",
+}
+
+# API versions of VBR 12/13 (v1_5 and v1_6 deprecated); the last one is "latest".
+SUPPORTED_VERSIONS = ("v1_5", "v1_6", "v1_7")
+
+
+def escape_text(value: str) -> str:
+    """Escape a Name/Message attribute or element text."""
+    return value.translate(_TEXT_ENTITIES)
+
+
+def escape_href(value: str) -> str:
+    """Escape an Href attribute (``&`` between query parameters becomes ``&amp;``)."""
+    return value.translate(_HREF_ENTITIES)
+
+
+def document(root: str) -> bytes:
+    """Prefix the prolog EM sends and encode as UTF-8."""
+    return f"{PROLOG}{root}".encode()
+
+
+def _link(href: str, rel: str, type_: str | None = None, name: str | None = None) -> str:
+    """One ``<Link>``; ``href`` and ``name`` must already be escaped."""
+    name_attr = f' Name="{name}"' if name is not None else ""
+    type_attr = f' Type="{type_}"' if type_ is not None else ""
+    return f'<Link Href="{href}"{name_attr}{type_attr} Rel="{rel}"/>'
+
+
+def _links(links: Iterable[str]) -> str:
+    return f"<Links>{''.join(links)}</Links>"
+
+
+def _element(tag: str, text: str) -> str:
+    return f"<{tag}>{text}</{tag}>" if text else f"<{tag} />"
+
+
+def dotnet_utc(when: datetime) -> str:
+    """``DateTime`` as EM prints it: up to 7 fractional digits, trailing zeros dropped."""
+    fraction = f"{when.microsecond:06d}0".rstrip("0")
+    return f"{when:%Y-%m-%dT%H:%M:%S}{'.' + fraction if fraction else ''}Z"
+
+
+class Renderer:
+    """Renders the data set's objects with Hrefs built on one base URL.
+
+    ``base`` is the scheme, host and port the client called; a backup with its own
+    ``href_base`` (the seed) keeps that one for itself and the links it carries.
+    """
+
+    def __init__(self, data: DataSet, base: str) -> None:
+        self.data = data
+        self.base = escape_href(base)
+        self._entities = {
+            Backup: self.backup_entity,
+            Repository: self.repository_entity,
+            BackupServer: self.backup_server_entity,
+            RestorePoint: self.restore_point_entity,
+        }
+        self._refs = {
+            Backup: self.backup_ref,
+            Repository: self.repository_ref,
+            BackupServer: self.backup_server_ref,
+            RestorePoint: self.restore_point_ref,
+        }
+
+    # --- generic dispatch -----------------------------------------------------------------
+    def entity(self, obj: object, ns: str = "") -> str:
+        """Entity form of any data-set object (``ns`` = ROOT_NS for a document root)."""
+        return self._entities[type(obj)](obj, ns)
+
+    def ref(self, obj: object, tag: str = "Ref", ns: str = "") -> str:
+        """Reference form: ``EntityRef`` for a single object, ``Ref`` inside lists."""
+        return self._refs[type(obj)](obj, tag, ns)
+
+    def entity_references(self, objects: Iterable[object]) -> bytes:
+        """``EntityReferences`` document (``GET /api/<collection>``)."""
+        refs = "".join(self.ref(obj) for obj in objects)
+        return document(f"<EntityReferences{ROOT_NS}>{refs}</EntityReferences>"
+                        if refs else f"<EntityReferences{ROOT_NS} />")
+
+    def entity_list(self, kind: type, objects: Iterable[object]) -> bytes:
+        """Plural entity document (``GET /api/<collection>?format=Entity``)."""
+        tag = PLURAL_TAGS[kind]
+        body = "".join(self.entity(obj) for obj in objects)
+        return document(f"<{tag}{ROOT_NS}>{body}</{tag}>" if body else f"<{tag}{ROOT_NS} />")
+
+    # --- backups -------------------------------------------------------------------------
+    def backup_entity(self, backup: Backup, ns: str = "") -> str:
+        base = backup.href_base or self.base
+        url = f"{base}/api/backups/{backup.id}"
+        name = escape_text(backup.name)
+        links = [*self._repository_link(backup, base), self._server_link(backup, base),
+                 _link(url, "Alternate", "BackupReference", name),
+                 *self._backup_tail_links(backup, base, url, entity=True)]
+        return (f'<Backup Href="{url}?format=Entity" Type="Backup" Name="{name}"'
+                f' UID="urn:veeam:Backup:{backup.id}"{ns}>{_links(links)}'
+                f"<Platform>{backup.platform}</Platform>"
+                f"<BackupType>{backup.backup_type}</BackupType></Backup>")
+
+    def backup_ref(self, backup: Backup, tag: str = "Ref", ns: str = "") -> str:
+        base = backup.href_base or self.base
+        url = f"{base}/api/backups/{backup.id}"
+        name = escape_text(backup.name)
+        links = [self._server_link(backup, base), *self._repository_link(backup, base),
+                 _link(f"{url}?format=Entity", "Alternate", "Backup", name),
+                 *self._backup_tail_links(backup, base, url, entity=False)]
+        return (f'<{tag} UID="urn:veeam:Backup:{backup.id}" Name="{name}" Href="{url}"'
+                f' Type="BackupReference"{ns}>{_links(links)}</{tag}>')
+
+    def _server_link(self, backup: Backup, base: str) -> str:
+        server = self.data.backup_servers[backup.server_id]
+        return _link(f"{base}/api/backupServers/{server.id}", "Up", "BackupServerReference",
+                     escape_text(server.name))
+
+    def _repository_link(self, backup: Backup, base: str) -> list[str]:
+        if backup.repository_id is None:
+            return []
+        repository = self.data.repositories[backup.repository_id]
+        return [_link(f"{base}/api/repositories/{repository.id}", "Up", "RepositoryReference",
+                      escape_text(repository.name))]
+
+    def _backup_tail_links(self, backup: Backup, base: str, url: str, entity: bool) -> list[str]:
+        """Links after Alternate: children or restore points, backup files, parent."""
+        links = []
+        if backup.children_rel is not None:
+            links.append(_link(f"{url}/childbackups?format=Entity", backup.children_rel,
+                               "BackupList") if entity else
+                         _link(f"{url}/childbackups", backup.children_rel,
+                               "BackupReferenceList"))
+        else:
+            links.append(_link(f"{url}/restorePoints", "Down", "RestorePointReferenceList"))
+        if backup.backup_files_link:
+            links.append(_link(f"{url}/backupFiles", "Down", "BackupFileReferenceList"))
+        if backup.parent_id is not None:
+            parent = self.data.backups[backup.parent_id]
+            parent_url = f"{base}/api/backups/{parent.id}"
+            links.append(_link(f"{parent_url}?format=Entity", "Up", "Backup",
+                               escape_text(parent.name)) if entity else
+                         _link(parent_url, "Up", "BackupReference", escape_text(parent.name)))
+        return links
+
+    # --- repositories --------------------------------------------------------------------
+    def repository_entity(self, repository: Repository, ns: str = "") -> str:
+        url = f"{self.base}/api/repositories/{repository.id}"
+        name = escape_text(repository.name)
+        links = [self._owner_link(repository.server_id),
+                 _link(url, "Alternate", "RepositoryReference", name),
+                 _link(f"{url}/backups", "Down", "BackupReferenceList")]
+        return (f'<Repository Href="{url}?format=Entity" Type="Repository" Name="{name}"'
+                f' UID="urn:veeam:Repository:{repository.id}"{ns}>{_links(links)}'
+                f"<Capacity>{repository.capacity}</Capacity>"
+                f"<FreeSpace>{repository.free_space}</FreeSpace>"
+                f"<Kind>{repository.kind}</Kind></Repository>")
+
+    def repository_ref(self, repository: Repository, tag: str = "Ref", ns: str = "") -> str:
+        url = f"{self.base}/api/repositories/{repository.id}"
+        name = escape_text(repository.name)
+        links = [self._owner_link(repository.server_id),
+                 _link(f"{url}?format=Entity", "Alternate", "Repository", name),
+                 _link(f"{url}/backups", "Down", "BackupReferenceList")]
+        return (f'<{tag} UID="urn:veeam:Repository:{repository.id}" Name="{name}" Href="{url}"'
+                f' Type="RepositoryReference"{ns}>{_links(links)}</{tag}>')
+
+    def _owner_link(self, server_id: str) -> str:
+        server = self.data.backup_servers[server_id]
+        return _link(f"{self.base}/api/backupServers/{server.id}", "Up", "BackupServerReference",
+                     escape_text(server.name))
+
+    # --- backup servers ------------------------------------------------------------------
+    def backup_server_entity(self, server: BackupServer, ns: str = "") -> str:
+        url = f"{self.base}/api/backupServers/{server.id}"
+        name = escape_text(server.name)
+        links = [_link(url, "Alternate", "BackupServerReference", name),
+                 _link(f"{url}/jobs", "Down", "JobReferenceList"),
+                 _link(f"{url}/repositories", "Down", "RepositoryReferenceList")]
+        wcf_port = f"<WcfPort>{server.wcf_port}</WcfPort>" if server.wcf_port else ""
+        return (f'<BackupServer Href="{url}?format=Entity" Type="BackupServer" Name="{name}"'
+                f' UID="urn:veeam:BackupServer:{server.id}"{ns}>{_links(links)}'
+                f"{_element('Description', escape_text(server.description))}"
+                f"<Port>{server.port}</Port><Version>{server.version}</Version>{wcf_port}"
+                "</BackupServer>")
+
+    def backup_server_ref(self, server: BackupServer, tag: str = "Ref", ns: str = "") -> str:
+        url = f"{self.base}/api/backupServers/{server.id}"
+        name = escape_text(server.name)
+        links = [_link(f"{url}/jobs", "Down", "JobReferenceList"),
+                 _link(f"{url}/repositories", "Down", "RepositoryReferenceList"),
+                 _link(f"{url}?format=Entity", "Alternate", "BackupServer", name)]
+        return (f'<{tag} UID="urn:veeam:BackupServer:{server.id}" Name="{name}" Href="{url}"'
+                f' Type="BackupServerReference"{ns}>{_links(links)}</{tag}>')
+
+    # --- restore points ------------------------------------------------------------------
+    def restore_point_entity(self, point: RestorePoint, ns: str = "") -> str:
+        url = f"{self.base}/api/restorePoints/{point.id}"
+        name = escape_text(point.name)
+        links = [*self._point_up_links(point),
+                 _link(url, "Alternate", "RestorePointReference", name),
+                 *self._point_down_links(url)]
+        return (f'<RestorePoint Href="{url}?format=Entity" Type="RestorePoint" Name="{name}"'
+                f' UID="urn:veeam:RestorePoint:{point.id}"{ns}>{_links(links)}'
+                f"<BackupDateUTC>{dotnet_utc(point.backup_date)}</BackupDateUTC></RestorePoint>")
+
+    def restore_point_ref(self, point: RestorePoint, tag: str = "Ref", ns: str = "") -> str:
+        url = f"{self.base}/api/restorePoints/{point.id}"
+        name = escape_text(point.name)
+        links = [*self._point_up_links(point),
+                 _link(f"{url}?format=Entity", "Alternate", "RestorePoint", name),
+                 *self._point_down_links(url)]
+        return (f'<{tag} UID="urn:veeam:RestorePoint:{point.id}" Name="{name}" Href="{url}"'
+                f' Type="RestorePointReference"{ns}>{_links(links)}</{tag}>')
+
+    def _point_up_links(self, point: RestorePoint) -> list[str]:
+        backup = self.data.backups[point.backup_id]
+        return [_link(f"{self.base}/api/backups/{backup.id}", "Up", "BackupReference",
+                      escape_text(backup.name)),
+                self._owner_link(backup.server_id)]
+
+    @staticmethod
+    def _point_down_links(url: str) -> list[str]:
+        return [_link(f"{url}/vmRestorePoints", "Down", "VmRestorePointReferenceList"),
+                _link(f"{url}/backupFiles", "Related", "BackupFileReferenceList")]
+
+    # --- service documents ---------------------------------------------------------------
+    def enterprise_manager(self) -> bytes:
+        """``GET /api/``: the entry point, with one Create link per API version."""
+        api = f"{self.base}/api"
+        versions = "".join(
+            f'<SupportedVersion Name="{version}">'
+            f'{_links([_link(f"{api}/sessionMngr/?v={version}", "Create", "LogonSession")])}'
+            "</SupportedVersion>"
+            for version in SUPPORTED_VERSIONS
+        )
+        links = [_link(f"{api}/logonSessions", "Down", "LogonSessionList"),
+                 _link(f"{api}/sessionMngr/?v=latest", "Create", "LogonSession")]
+        return document(f"<EnterpriseManager{ROOT_NS}>{_links(links)}"
+                        f"<SupportedVersions>{versions}</SupportedVersions></EnterpriseManager>")
+
+    def logon_session(self, session_id: str, user_name: str, ns: str = ROOT_NS) -> str:
+        """A ``LogonSession`` element (the logon response body and list items)."""
+        api = f"{self.base}/api"
+        url = f"{api}/logonSessions/{session_id}"
+        links = [
+            _link(f"{api}/", "Up", "EnterpriseManager"),
+            _link(f"{api}/backupServers", "Down", "BackupServerReferenceList"),
+            _link(f"{api}/repositories", "Down", "RepositoryReferenceList"),
+            _link(f"{api}/backups", "Down", "BackupReferenceList"),
+            _link(f"{api}/restorePoints", "Down", "RestorePointReferenceList"),
+            _link(f"{api}/querySvc", "Down", "QueryService"),
+            _link(f"{api}/backups?format=Entity", "Down", "BackupList"),
+            _link(url, "Delete"),
+        ]
+        return (f'<LogonSession Href="{url}" Type="LogonSession"{ns}>{_links(links)}'
+                f"<UserName>{escape_text(user_name)}</UserName>"
+                f"<SessionId>{session_id}</SessionId></LogonSession>")
+
+    def logon_sessions(self, sessions: Iterable[tuple[str, str]]) -> bytes:
+        """``LogonSessions`` of (session id, user name) pairs."""
+        items = "".join(self.logon_session(sid, user, ns="") for sid, user in sessions)
+        return document(f"<LogonSessions{ROOT_NS}>{items}</LogonSessions>"
+                        if items else f"<LogonSessions{ROOT_NS} />")
+
+    def query_result(self, kind: type, objects: list, entities: bool,
+                     paging: tuple[int, int, int], page_links: list[tuple[str, str]]) -> bytes:
+        """``QueryResult``: ``paging`` is (page, page size, pages count); ``page_links``
+        holds (rel, unescaped href) pairs."""
+        if entities:
+            tag = PLURAL_TAGS[kind]
+            body = "".join(self.entity(obj) for obj in objects)
+            content = f"<Entities><{tag}>{body}</{tag}></Entities>" if body else \
+                f"<Entities><{tag} /></Entities>"
+        else:
+            body = "".join(self.ref(obj) for obj in objects)
+            content = f"<Refs>{body}</Refs>" if body else "<Refs />"
+        page, size, count = paging
+        links = _links(_link(escape_href(href), rel) for rel, href in page_links)
+        return document(f"<QueryResult{ROOT_NS}>{content}"
+                        f'<PagingInfo PageNum="{page}" PageSize="{size}" PagesCount="{count}">'
+                        f"{links}</PagingInfo></QueryResult>")
+
+
+def error_document(status: int, message: str, first_chance: str | None = None) -> bytes:
+    """EM's ``<Error>`` body; ``first_chance`` fills ``FirstChanceExceptionMessage``."""
+    attrs = f'<Error Message="{escape_text(message)}" StatusCode="{status}"{ROOT_NS}'
+    if first_chance is None:
+        return document(f"{attrs} />")
+    return document(f"{attrs}><FirstChanceExceptionMessage>{escape_text(first_chance)}"
+                    "</FirstChanceExceptionMessage></Error>")
