@@ -11,6 +11,7 @@ description:
   - Returns, for each backup ID or UID given as a term, the same normalized backup as
     the RV(veeam_em.rest.veeam_em_backup_info#module:backups) items of
     M(veeam_em.rest.veeam_em_backup_info).
+  - Without terms, returns the backups named O(name), or every backup, as a list.
   - All terms of one call share one EM session and one TCP/TLS connection
     (a logon, one request per term, a logoff); the logoff also happens when a term fails.
   - A lookup runs again each time its template is evaluated, with a logon of its own each time.
@@ -23,14 +24,15 @@ requirements:
 extends_documentation_fragment:
   - veeam_em.rest.connection
   - veeam_em.rest.connection.plugins
+  - veeam_em.rest.backup_selection
 options:
   _terms:
     description:
       - Backup IDs (UUIDs) or UIDs (C(urn:veeam:Backup:<UUID>)), in any case.
       - Anything else fails the lookup before a request is made.
+      - Without terms, the lookup lists backups instead (see O(name)).
     type: list
     elements: str
-    required: true
   on_missing:
     description:
       - What to do with an ID that EM does not know (HTTP 404).
@@ -64,6 +66,11 @@ EXAMPLES = r"""
                 url='https://em01.example.com:9398', username=em_user, password=em_password,
                 ca_path='/etc/pki/veeam/em-ca.pem') }}
 
+- name: Every backup called "SQL Backup", with its repository's free space
+  ansible.builtin.debug:
+    msg: "{{ item.name }}: {{ item.repository.free_space | human_readable }} free"
+  loop: "{{ query('veeam_em.rest.veeam_em_backup', name='SQL Backup', expand=['repository']) }}"
+
 # With VEEAM_EM_URL, VEEAM_EM_USERNAME and VEEAM_EM_PASSWORD in the environment
 # (as an AWX credential injects them), no connection option is needed.
 - name: Backup names from the environment's EM
@@ -83,12 +90,18 @@ _raw:
   elements: dict
 """
 
+from functools import partial
+
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
-from ansible_collections.veeam_em.rest.plugins.module_utils._backups import fetch_backup, parse_backup_id
+from ansible_collections.veeam_em.rest.plugins.module_utils._backups import (
+    BACKUP_SELECTION_ARGUMENT_SPEC,
+    backup_selection,
+    get_backups,
+)
 from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient, missing_libraries
 from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options import (
     CONNECTION_ARGUMENT_SPEC,
@@ -106,28 +119,28 @@ class LookupModule(LookupBase):
         self.set_options(var_options=variables, direct=kwargs)
         for library, _error in missing_libraries():
             raise AnsibleLookupError(missing_required_lib(library))
-        on_missing = self.get_option("on_missing")
         warnings: list[str] = []
-        backups = []
         try:
-            backup_ids = [parse_backup_id(term) for term in _flatten(terms)]
+            selection = backup_selection(list(_flatten(terms)), {name: self.get_option(name) for name in BACKUP_SELECTION_ARGUMENT_SPEC})
             client = EMClient(connection_settings({name: self.get_option(name) for name in CONNECTION_ARGUMENT_SPEC}))
             warnings = client.warnings
             with client:
-                for backup_id in backup_ids:
-                    backup = fetch_backup(client, backup_id)
-                    if backup is not None:
-                        backups.append(backup)
-                    elif on_missing == "error":
-                        raise AnsibleLookupError(f"Backup {backup_id} was not found on EM (HTTP 404).")
-                    elif on_missing == "warn":
-                        warnings.append(f"Backup {backup_id} was not found on EM (HTTP 404); it is left out.")
+                backups = get_backups(client, selection, on_missing=partial(_report_missing, self.get_option("on_missing"), warnings))
         except VeeamEMError as error:
             raise AnsibleLookupError(str(error)) from None
         finally:
             for warning in warnings:
                 display.warning(warning)
         return backups
+
+
+def _report_missing(on_missing: str, warnings: list[str], backup_id: str) -> None:
+    """Fail, warn or stay silent about an id EM does not know, as ``on_missing`` says."""
+    message = f"Backup {backup_id} was not found on EM (HTTP 404)"
+    if on_missing == "error":
+        raise AnsibleLookupError(f"{message}.")
+    if on_missing == "warn":
+        warnings.append(f"{message}; it is left out.")
 
 
 def _flatten(terms):

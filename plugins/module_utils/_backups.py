@@ -3,12 +3,17 @@
 """Backups as the plugins return them: one code path for module and lookup.
 
 Private to veeam_em.rest: not a public API, may change without notice.
+
+``get_backups`` fetches by id, by name or all, then adds linked details and
+restore points with as few requests as EM allows: pages of the query service
+instead of a request per backup, and one request per distinct linked entity.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Optional
 
 from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import (
@@ -16,11 +21,54 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._errors import (
     NotFoundError,
     UnreadableResponseError,
 )
-from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import normalize_backup
+from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import (
+    backup_server_details,
+    normalize_backup,
+    normalize_restore_point,
+    query_entities,
+    query_pages,
+    repository_details,
+    restore_point_backup_id,
+)
 
 BACKUP_URN_PREFIX = "urn:veeam:Backup:"
+#: Entities per query page; EM's own default is 100.
+PAGE_SIZE = 1000
+#: Backups per OR filter when restore points are fetched for some backups only.
+FILTER_BATCH = 50
+EXPANDABLE = {"repository": repository_details, "backup_server": backup_server_details}
+
+#: Options of every plugin that selects backups, besides how ids are given.
+BACKUP_SELECTION_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    "name": {"type": "str"},
+    "expand": {"type": "list", "elements": "str", "choices": sorted(EXPANDABLE), "default": []},
+    "restore_points": {"type": "bool", "default": False},
+}
+
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 _SHOWN_CHARACTERS = 80
+
+
+@dataclass(frozen=True)
+class BackupSelection:
+    """Which backups to get and what to add to them; checked before any request."""
+
+    ids: tuple[str, ...]
+    name: Optional[str]
+    expand: tuple[str, ...]
+    restore_points: bool
+
+
+def backup_selection(ids: list[Any], options: dict[str, Any]) -> BackupSelection:
+    """Check ids and selection options of any plugin; no ids and no name mean all backups."""
+    expand = tuple(dict.fromkeys(options.get("expand") or ()))
+    unknown = [item for item in expand if item not in EXPANDABLE]
+    if unknown:
+        raise InvalidInputError(f"expand takes {' and '.join(sorted(EXPANDABLE))}, not {', '.join(map(repr, unknown))}.")
+    name = options.get("name")
+    if ids and name is not None:
+        raise InvalidInputError("Give backup ids or a name, not both.")
+    return BackupSelection(tuple(parse_backup_id(value) for value in ids), name, expand, bool(options.get("restore_points")))
 
 
 def parse_backup_id(value: Any) -> str:
@@ -35,6 +83,25 @@ def parse_backup_id(value: Any) -> str:
     return candidate.lower()
 
 
+def get_backups(client: EMClient, selection: BackupSelection, on_missing: Callable[[str], None]) -> list[dict[str, Any]]:
+    """The selected backups, normalized, with what ``selection`` adds; ``on_missing(id)`` for unknown ids."""
+    if selection.ids:
+        backups = []
+        for backup_id in selection.ids:
+            backup = fetch_backup(client, backup_id)
+            if backup is None:
+                on_missing(backup_id)
+            else:
+                backups.append(backup)
+    else:
+        backups = list_backups(client, selection.name)
+    for link in selection.expand:
+        expand_link(client, backups, link)
+    if selection.restore_points:
+        add_restore_points(client, backups, every_backup=not selection.ids and selection.name is None)
+    return backups
+
+
 def fetch_backup(client: EMClient, backup_id: str) -> Optional[dict[str, Any]]:
     """The normalized backup with this (parsed) id, or None when EM does not know it."""
     try:
@@ -46,6 +113,69 @@ def fetch_backup(client: EMClient, backup_id: str) -> Optional[dict[str, Any]]:
             f"EM answered GET {document.url} with a <{document.root}> document where a <Backup> entity was expected."
         )
     return normalize_backup(document.content)
+
+
+def list_backups(client: EMClient, name: Optional[str] = None) -> list[dict[str, Any]]:
+    """Every backup, or those named exactly ``name``, through the query service."""
+    params = {"type": "Backup", "format": "Entities"}
+    if name is not None:
+        params["filter"] = f'Name=="{name.replace(chr(34), chr(34) * 2)}"'
+    backups = [normalize_backup(entity) for entity in _query(client, params, "Backups", "Backup")]
+    # EM's filter may ignore case; the name must match exactly.
+    return backups if name is None else [backup for backup in backups if backup["name"] == name]
+
+
+def expand_link(client: EMClient, backups: list[dict[str, Any]], link: str) -> None:
+    """Merge the linked entity's details into each backup's ``link`` dict, one GET per distinct entity."""
+    details_of = EXPANDABLE[link]
+    fetched: dict[str, dict[str, Any]] = {}
+    for backup in backups:
+        linked = backup[link]
+        if linked is None or not linked["href"]:
+            continue
+        # By id: EM may spell one entity's href with different hosts (see EMClient.get_link).
+        entity_id = linked["id"] or linked["href"]
+        if entity_id not in fetched:
+            try:
+                fetched[entity_id] = details_of(client.get_link(linked["href"], params={"format": "Entity"}).content)
+            except NotFoundError:
+                fetched[entity_id] = dict.fromkeys(details_of({}))
+        linked.update(fetched[entity_id])
+
+
+def add_restore_points(client: EMClient, backups: list[dict[str, Any]], every_backup: bool) -> None:
+    """Give each backup its ``restore_points`` from the query service: all pages at once when
+    every backup is listed, otherwise OR filters on the backups' UIDs, in batches."""
+    by_backup: dict[str, list[dict[str, Any]]] = {backup["id"]: [] for backup in backups}
+    params = {"type": "RestorePoint", "format": "Entities"}
+    if every_backup:
+        filters = [None]
+    else:
+        uids = [backup["uid"] for backup in backups]
+        filters = [",".join(f'BackupUid=="{uid}"' for uid in uids[start:start + FILTER_BATCH]) for start in range(0, len(uids), FILTER_BATCH)]
+    for query_filter in filters:
+        query = params if query_filter is None else {**params, "filter": query_filter}
+        for entity in _query(client, query, "RestorePoints", "RestorePoint"):
+            points = by_backup.get(restore_point_backup_id(entity) or "")
+            if points is not None:
+                points.append(normalize_restore_point(entity))
+    for backup in backups:
+        backup["restore_points"] = by_backup[backup["id"]]
+
+
+def _query(client: EMClient, params: dict[str, str], plural: str, singular: str) -> Iterator[dict[str, Any]]:
+    """Entities of a query, page after page until ``PagingInfo`` says it was the last."""
+    page = 1
+    while True:
+        document = client.get("query", params={**params, "pageSize": str(PAGE_SIZE), "page": str(page)})
+        if document.root != "QueryResult":
+            raise UnreadableResponseError(f"EM answered GET {document.url} with a <{document.root}> document where a <QueryResult> was expected.")
+        entities = query_entities(document.content, plural, singular)
+        yield from entities
+        page_number, pages_count = query_pages(document.content)
+        if page_number >= pages_count or not entities:
+            return
+        page = page_number + 1
 
 
 def _shown(value: Any) -> str:

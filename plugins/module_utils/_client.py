@@ -135,6 +135,17 @@ class EMClient:
             response, body = self._send("GET", url, params=params)
         return self._document(response, body, "GET", url)
 
+    def get_link(self, href: str, params: Optional[dict[str, str]] = None) -> Document:
+        """GET a resource EM linked to, rebased onto the configured URL.
+
+        EM builds hrefs from its own idea of its name, scheme and port
+        (``http://local.host:9399/api/...``); only the part below ``/api/`` is kept.
+        """
+        path = urlsplit(href).path
+        if "/api/" not in path:
+            raise UnreadableResponseError(f"EM linked to {href!r}, which is not below its /api.")
+        return self.get(path.split("/api/", 1)[1], params=params)
+
     def _logon(self) -> None:
         url = self.url("sessionMngr/")
         self._http.headers.pop(SESSION_HEADER, None)

@@ -50,6 +50,51 @@ def normalize_backup(entity: dict[str, Any]) -> dict[str, Any]:
     return backup
 
 
+def repository_details(entity: dict[str, Any]) -> dict[str, Any]:
+    """What a ``<Repository>`` entity adds to a backup's ``repository``: sizes in bytes and kind."""
+    return {"capacity": _integer(entity.get("Capacity")), "free_space": _integer(entity.get("FreeSpace")), "kind": _text(entity.get("Kind"))}
+
+
+def backup_server_details(entity: dict[str, Any]) -> dict[str, Any]:
+    """What a ``<BackupServer>`` entity adds to a backup's ``backup_server``."""
+    return {"description": _text(entity.get("Description")), "port": _integer(entity.get("Port")), "version": _text(entity.get("Version"))}
+
+
+def normalize_restore_point(entity: dict[str, Any]) -> dict[str, Optional[str]]:
+    """A ``<RestorePoint>`` entity: ``{id, uid, name, href, backup_date_utc}``."""
+    point_id = (_last_segment(entity.get("@UID"), ":") or "").lower()
+    return {
+        "id": point_id,
+        "uid": f"urn:veeam:RestorePoint:{point_id}",
+        "name": entity.get("@Name"),
+        "href": strip_query(entity.get("@Href")),
+        "backup_date_utc": _text(entity.get("BackupDateUTC")),
+    }
+
+
+def restore_point_backup_id(entity: dict[str, Any]) -> Optional[str]:
+    """The id of the backup a ``<RestorePoint>`` belongs to, from its link of that type."""
+    links = [normalize_link(link) for link in _links(entity)]
+    linked = _linked(link for link in links if link["type"] in _PARENT_LINK_TYPES)
+    return linked["id"] if linked else None
+
+
+def query_entities(content: dict[str, Any], plural: str, singular: str) -> list[dict[str, Any]]:
+    """The entities of one ``<QueryResult>`` page (``format=Entities``)."""
+    entities = content.get("Entities")
+    container = entities.get(plural) if isinstance(entities, dict) else None
+    items = container.get(singular, []) if isinstance(container, dict) else []
+    return [item for item in items if isinstance(item, dict)]
+
+
+def query_pages(content: dict[str, Any]) -> tuple[int, int]:
+    """``(PageNum, PagesCount)`` of a ``<QueryResult>``; one page when EM sends no ``PagingInfo``."""
+    paging = content.get("PagingInfo")
+    if not isinstance(paging, dict):
+        return 1, 1
+    return _integer(paging.get("@PageNum")) or 1, _integer(paging.get("@PagesCount")) or 1
+
+
 def normalize_link(link: dict[str, Any]) -> dict[str, Optional[str]]:
     """A ``<Link>`` with its attributes as EM gives them (None when absent)."""
     return {"rel": link.get("@Rel"), "type": link.get("@Type"), "name": link.get("@Name"), "href": link.get("@Href")}
@@ -115,3 +160,11 @@ def _text(value: Any) -> Optional[str]:
     if isinstance(value, dict):
         value = value.get("#text")
     return value if isinstance(value, str) else None
+
+
+def _integer(value: Any) -> Optional[int]:
+    text = _text(value)
+    try:
+        return int(text) if text is not None else None
+    except ValueError:
+        return None

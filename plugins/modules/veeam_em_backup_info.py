@@ -6,15 +6,16 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: veeam_em_backup_info
-short_description: Get a backup from Veeam Backup Enterprise Manager
+short_description: Get backups from Veeam Backup Enterprise Manager
 version_added: 1.0.0
 description:
-  - Logs on to Veeam Backup Enterprise Manager (EM), reads one backup from its REST API
-    (C(GET /api/backups/<id>?format=Entity)), and logs off again, also when the read fails.
-  - Returns the backup as plain data, with the repository and the backup server it belongs to
-    resolved from the backup's links.
-  - All requests of one call share one TCP/TLS connection: logon, read and logoff are three requests;
-    with O(session_id), one.
+  - Logs on to Veeam Backup Enterprise Manager (EM), reads one backup (C(GET /api/backups/<id>?format=Entity)),
+    the backups with a given name, or all backups (EM's query service, page by page), and logs off again,
+    also when a read fails.
+  - Returns the backups as plain data, with the repository and the backup server each belongs to
+    resolved from the backup's links, optionally with their details and the backups' restore points.
+  - All requests of one call share one TCP/TLS connection: one backup by ID takes three requests
+    (logon, read, logoff); with O(session_id), one. A listing takes one request per page of 1000 backups.
 author:
   - veeam_em.rest developers
 requirements:
@@ -22,6 +23,7 @@ requirements:
   - xmltodict
 extends_documentation_fragment:
   - veeam_em.rest.connection
+  - veeam_em.rest.backup_selection
   - veeam_em.rest.attributes.info_module
   - veeam_em.rest.attributes.actiongroup_veeam_em
   - ansible.builtin.action_common_attributes
@@ -33,8 +35,8 @@ options:
     description:
       - The backup to get, as its ID (a UUID) or its UID (C(urn:veeam:Backup:<UUID>)), in any case.
       - Anything else is refused before a request is made.
+      - Without O(id) and O(name), every backup is returned.
     type: str
-    required: true
     aliases:
       - uid
 seealso:
@@ -76,6 +78,23 @@ EXAMPLES = r"""
     id: c213fbfa-7b9e-4772-9ddc-3ecbdcc3fc70
   register: result
 
+- name: Every backup named "SQL Backup", with repository sizes and server versions
+  veeam_em.rest.veeam_em_backup_info:
+    name: SQL Backup
+    expand: [repository, backup_server]
+  register: result
+
+- name: Repositories that are more than 90 % full
+  ansible.builtin.debug:
+    msg: "{{ item.repository.name }}: {{ item.repository.free_space | human_readable }} free"
+  loop: "{{ result.backups | selectattr('repository') | list }}"
+  when: item.repository.free_space < 0.1 * item.repository.capacity
+
+- name: All backups with their restore points
+  veeam_em.rest.veeam_em_backup_info:
+    restore_points: true
+  register: all_backups
+
 # Ad-hoc, with the connection from the environment:
 #   export VEEAM_EM_URL=https://em01.example.com:9398 VEEAM_EM_USERNAME=svc-ansible
 #   export VEEAM_EM_PASSWORD='...'
@@ -85,7 +104,8 @@ EXAMPLES = r"""
 RETURN = r"""
 backups:
   description:
-    - The backup, normalized from EM's XML. An empty list when EM does not know the id (HTTP 404).
+    - The backups, normalized from EM's XML, in EM's order. An empty list when EM does not know the id (HTTP 404)
+      or no backup has the name.
     - Child elements of C(<Backup>) that newer EM versions add appear as extra keys, in snake_case.
   returned: success
   type: list
@@ -138,6 +158,21 @@ backups:
           description: The repository's URL, without query string.
           type: str
           sample: https://em01.example.com:9398/api/repositories/b8832f03-2c9e-4222-8d0b-e43e0c912f93
+        capacity:
+          description: The repository's size in bytes.
+          type: int
+          returned: when O(expand) has V(repository)
+          sample: 107374182400000
+        free_space:
+          description: The repository's free space in bytes.
+          type: int
+          returned: when O(expand) has V(repository)
+          sample: 53687091200000
+        kind:
+          description: The repository's kind, such as C(WindowsLocal), C(LinuxLocal) or C(Extendable) (scale-out).
+          type: str
+          returned: when O(expand) has V(repository)
+          sample: Extendable
     backup_server:
       description: The backup server (VBR) that owns the backup, from its C(BackupServerReference) link; null when there is none.
       type: dict
@@ -155,6 +190,20 @@ backups:
           description: The backup server's URL, without query string.
           type: str
           sample: https://em01.example.com:9398/api/backupServers/8c88c6d6-931f-4044-8c0b-7a0c5f188b00
+        description:
+          description: The backup server's description; null when empty.
+          type: str
+          returned: when O(expand) has V(backup_server)
+        port:
+          description: The port EM collects data from the backup server on.
+          type: int
+          returned: when O(expand) has V(backup_server)
+          sample: 9392
+        version:
+          description: The backup server's Veeam Backup & Replication version.
+          type: str
+          returned: when O(expand) has V(backup_server)
+          sample: 13.0.0.1420
     parent_backup:
       description: For a C(ChildBackup), the parent backup it belongs to; null otherwise.
       type: dict
@@ -187,13 +236,39 @@ backups:
         href:
           description: The link's URL, query string included.
           type: str
+    restore_points:
+      description: The backup's restore points, in EM's order.
+      type: list
+      elements: dict
+      returned: when O(restore_points=true)
+      contains:
+        id:
+          description: The restore point's ID, lower case.
+          type: str
+        uid:
+          description: The restore point's UID, C(urn:veeam:RestorePoint:<id>).
+          type: str
+        name:
+          description: The restore point's name, as EM gives it (a date such as C(Oct  4 2025  8:00PM)).
+          type: str
+        href:
+          description: The restore point's URL, without query string.
+          type: str
+        backup_date_utc:
+          description: When the restore point was made, in UTC, as EM gives it (ISO 8601).
+          type: str
+          sample: "2025-10-14T20:00:31.23Z"
 """
 
 import copy
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.veeam_em.rest.plugins.module_utils._backups import fetch_backup, parse_backup_id
+from ansible_collections.veeam_em.rest.plugins.module_utils._backups import (
+    BACKUP_SELECTION_ARGUMENT_SPEC,
+    backup_selection,
+    get_backups,
+)
 from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient, missing_libraries
 from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options import (
     CONNECTION_ARGUMENT_SPEC,
@@ -203,27 +278,27 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._errors import Veeam
 
 
 def main() -> None:
-    argument_spec = copy.deepcopy(CONNECTION_ARGUMENT_SPEC)
-    argument_spec["id"] = {"type": "str", "required": True, "aliases": ["uid"]}
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    argument_spec = copy.deepcopy({**CONNECTION_ARGUMENT_SPEC, **BACKUP_SELECTION_ARGUMENT_SPEC})
+    argument_spec["id"] = {"type": "str", "aliases": ["uid"]}
+    module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=[("id", "name")], supports_check_mode=True)
     for library, error in missing_libraries():
         module.fail_json(msg=missing_required_lib(library), exception=error)
 
     warnings: list[str] = []
-    backup, failure = None, None
+    backups, failure = [], None
     try:
-        backup_id = parse_backup_id(module.params["id"])
+        selection = backup_selection([module.params["id"]] if module.params["id"] is not None else [], module.params)
         client = EMClient(connection_settings(module.params))
         warnings = client.warnings
         with client:
-            backup = fetch_backup(client, backup_id)
+            backups = get_backups(client, selection, on_missing=lambda backup_id: None)
     except VeeamEMError as error:
         failure = str(error)
     for warning in warnings:
         module.warn(warning)
     if failure:
         module.fail_json(msg=failure)
-    module.exit_json(changed=False, backups=[backup] if backup else [])
+    module.exit_json(changed=False, backups=backups)
 
 if __name__ == "__main__":
     main()

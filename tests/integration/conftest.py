@@ -45,14 +45,23 @@ class AnsibleRun:
         return self.stdout + self.stderr
 
 
+#: Backups generated on top of the fixed data set, enough for several query pages.
+BULK_BACKUPS = 2500
+
+
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory):
     with Emulator(state_dir=tmp_path_factory.mktemp("emulator"), username=EM_USERNAME, password=EM_PASSWORD) as em:
         yield em
 
 
-@pytest.fixture
-def em(emulator):
+@pytest.fixture(scope="session")
+def bulk_emulator(tmp_path_factory):
+    with Emulator(state_dir=tmp_path_factory.mktemp("bulk"), username=EM_USERNAME, password=EM_PASSWORD, bulk=BULK_BACKUPS) as em:
+        yield em
+
+
+def _fresh(emulator):
     """The emulator with fresh counters; afterwards, no fault left and no session open."""
     emulator.clear_faults()
     emulator.reset_stats()
@@ -62,9 +71,23 @@ def em(emulator):
 
 
 @pytest.fixture
-def connection(em):
-    """Connection options for the emulator, as module arguments."""
+def em(emulator):
+    yield from _fresh(emulator)
+
+
+@pytest.fixture
+def bulk_em(bulk_emulator):
+    yield from _fresh(bulk_emulator)
+
+
+def connection_to(em) -> dict:
+    """Connection options for an emulator, as module arguments."""
     return {"url": em.url, "username": EM_USERNAME, "password": EM_PASSWORD, "ca_path": em.ca_path, "timeout": 5, "retries": 1}
+
+
+@pytest.fixture
+def connection(em):
+    return connection_to(em)
 
 
 @pytest.fixture
