@@ -14,7 +14,7 @@ description:
     also when a read fails.
   - Returns the backups as plain data, with the repository and the backup server each belongs to
     resolved from the backup's links, optionally with their details and the backups' restore points.
-  - All requests of one call share one TCP/TLS connection: one backup by ID takes three requests
+  - All requests of one call share one TCP/TLS connection. One backup by ID takes three requests
     (logon, read, logoff); with O(session_id), one. A listing takes one request per page of 1000 backups.
 author:
   - veeam_em.rest developers

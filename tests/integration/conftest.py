@@ -20,7 +20,9 @@ from pathlib import Path
 import pytest
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(TESTS_DIR))
+#: Where the collection under test is installed (make integration sets it).
+COLLECTIONS_PATH = os.environ.get("ANSIBLE_COLLECTIONS_PATH", str(TESTS_DIR.parent / "build" / "collections"))
+sys.path[:0] = [str(TESTS_DIR), COLLECTIONS_PATH]
 
 from emulator import Emulator  # noqa: E402  (needs TESTS_DIR on sys.path)
 
@@ -102,7 +104,7 @@ def ansible_env(tmp_path):
     env = {key: value for key, value in os.environ.items() if not key.startswith(("VEEAM_EM_", "ANSIBLE_"))}
     env.update(
         PATH=f"{BIN_DIR}{os.pathsep}{env.get('PATH', '')}",
-        ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", str(TESTS_DIR.parent / "build" / "collections")),
+        ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_PATH,
         ANSIBLE_LOCALHOST_WARNING="False",
         ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
         ANSIBLE_NOCOLOR="True",

@@ -1,0 +1,42 @@
+# Copyright: contributors to veeam_em.rest
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ansible-doc shows every option of the module and of the lookup, the same ones for both."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from ansible_collections.veeam_em.rest.plugins.module_utils._backups import BACKUP_SELECTION_ARGUMENT_SPEC
+from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options import CONNECTION_ARGUMENT_SPEC
+
+from conftest import BIN_DIR
+
+SHARED_OPTIONS = {*CONNECTION_ARGUMENT_SPEC, *BACKUP_SELECTION_ARGUMENT_SPEC}
+
+
+def documentation(ansible_env, plugin_type, name):
+    process = subprocess.run([str(BIN_DIR / "ansible-doc"), "-t", plugin_type, "--json", name],
+                             env=ansible_env, capture_output=True, text=True, timeout=120, check=False)
+    assert process.returncode == 0, process.stderr
+    assert "[WARNING]" not in process.stderr and "[ERROR]" not in process.stderr, process.stderr
+    return json.loads(process.stdout)[name]
+
+
+def test_module_documents_every_option_and_return_key(ansible_env):
+    doc = documentation(ansible_env, "module", "veeam_em.rest.veeam_em_backup_info")
+    assert set(doc["doc"]["options"]) == SHARED_OPTIONS | {"id"}
+    assert doc["doc"]["options"]["password"]["type"] == "str"
+    backup_keys = set(doc["return"]["backups"]["contains"])
+    assert {"id", "uid", "name", "href", "platform", "backup_type", "repository", "backup_server", "parent_backup", "links", "restore_points"} == backup_keys
+    assert doc["doc"]["attributes"]["check_mode"]["support"] == "full"
+    assert doc["doc"]["attributes"]["action_group"]["membership"] == ["veeam_em.rest.veeam_em"]
+
+
+def test_lookup_documents_the_same_options_with_variables_and_environment(ansible_env):
+    doc = documentation(ansible_env, "lookup", "veeam_em.rest.veeam_em_backup")
+    options = doc["doc"]["options"]
+    assert set(options) == SHARED_OPTIONS | {"_terms", "on_missing"}
+    for name in CONNECTION_ARGUMENT_SPEC:
+        assert options[name]["env"] == [{"name": f"VEEAM_EM_{name.upper()}"}]
+        assert options[name]["vars"] == [{"name": f"veeam_em_{name}"}]
