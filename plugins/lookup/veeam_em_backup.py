@@ -17,7 +17,7 @@ description:
   - A lookup runs again each time its template is evaluated, with a logon of its own each time.
     Where the same backups are used in many tasks, register the module's result once instead.
 author:
-  - veeam_em.rest developers
+  - veeam_em.rest developers (@veeam-em)
 requirements:
   - requests
   - xmltodict

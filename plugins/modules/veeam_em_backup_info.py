@@ -17,7 +17,7 @@ description:
   - All requests of one call share one TCP/TLS connection. One backup by ID takes three requests
     (logon, read, logoff); with O(session_id), one. A listing takes one request per page of 1000 backups.
 author:
-  - veeam_em.rest developers
+  - veeam_em.rest developers (@veeam-em)
 requirements:
   - requests
   - xmltodict
@@ -299,6 +299,7 @@ def main() -> None:
     if failure:
         module.fail_json(msg=failure)
     module.exit_json(changed=False, backups=backups)
+
 
 if __name__ == "__main__":
     main()

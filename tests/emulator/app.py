@@ -107,7 +107,7 @@ def _session_token(request: Request) -> str | None:
 def _basic_credentials(header: str | None) -> tuple[str, str] | None:
     """(user, password) of a Basic Authorization header. UTF-8 is tried first (curl,
     Ansible), then Latin-1 (what ``requests`` sends for non-ASCII characters)."""
-    scheme, _, data = (header or "").partition(" ")
+    scheme, _separator, data = (header or "").partition(" ")
     if scheme.lower() != "basic":
         return None
     try:

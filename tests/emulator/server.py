@@ -154,7 +154,7 @@ class EmulatorRequestHandler(WSGIRequestHandler):
     def _send(self, status: str, headers: list[tuple[str, str]], result: Iterable[bytes]) -> None:
         code = int(status.split(None, 1)[0])
         chunks = iter(result)
-        names = {name.lower() for name, _ in headers}
+        names = {name.lower() for name, _value in headers}
         if "content-length" not in names and code not in (204, 304) and code >= 200:
             data = b"".join(chunks)
             headers = [*headers, ("Content-Length", str(len(data)))]

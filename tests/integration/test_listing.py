@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 import emulator as data
-from conftest import BULK_BACKUPS, connection_to
+from conftest import connection_to
 
 PAGE_SIZE = 1000
 

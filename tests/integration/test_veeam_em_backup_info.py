@@ -13,6 +13,16 @@ from conftest import EM_PASSWORD
 SEED_ID = "c213fbfa-7b9e-4772-9ddc-3ecbdcc3fc70"
 UNKNOWN_ID = "00000000-1111-4222-8333-444444444444"
 EM_HOST = "http://local.host:9399/api"
+REPOSITORY = {
+    "id": "b8832f03-2c9e-4222-8d0b-e43e0c912f93",
+    "name": "Scale-out Backup Repository 2",
+    "href": f"{EM_HOST}/repositories/b8832f03-2c9e-4222-8d0b-e43e0c912f93",
+}
+BACKUP_SERVER = {
+    "id": "8c88c6d6-931f-4044-8c0b-7a0c5f188b00",
+    "name": "local.host",
+    "href": f"{EM_HOST}/backupServers/8c88c6d6-931f-4044-8c0b-7a0c5f188b00",
+}
 SEED_BACKUP = {
     "id": SEED_ID,
     "uid": f"urn:veeam:Backup:{SEED_ID}",
@@ -20,12 +30,12 @@ SEED_BACKUP = {
     "href": f"{EM_HOST}/backups/{SEED_ID}",
     "platform": "CustomPlatform",
     "backup_type": "ParentBackup",
-    "repository": {"id": "b8832f03-2c9e-4222-8d0b-e43e0c912f93", "name": "Scale-out Backup Repository 2", "href": f"{EM_HOST}/repositories/b8832f03-2c9e-4222-8d0b-e43e0c912f93"},
-    "backup_server": {"id": "8c88c6d6-931f-4044-8c0b-7a0c5f188b00", "name": "local.host", "href": f"{EM_HOST}/backupServers/8c88c6d6-931f-4044-8c0b-7a0c5f188b00"},
+    "repository": REPOSITORY,
+    "backup_server": BACKUP_SERVER,
     "parent_backup": None,
     "links": [
-        {"rel": "Up", "type": "RepositoryReference", "name": "Scale-out Backup Repository 2", "href": f"{EM_HOST}/repositories/b8832f03-2c9e-4222-8d0b-e43e0c912f93"},
-        {"rel": "Up", "type": "BackupServerReference", "name": "local.host", "href": f"{EM_HOST}/backupServers/8c88c6d6-931f-4044-8c0b-7a0c5f188b00"},
+        {"rel": "Up", "type": "RepositoryReference", **{key: REPOSITORY[key] for key in ("name", "href")}},
+        {"rel": "Up", "type": "BackupServerReference", **{key: BACKUP_SERVER[key] for key in ("name", "href")}},
         {"rel": "Alternate", "type": "BackupReference", "name": "Simple backup_1", "href": f"{EM_HOST}/backups/{SEED_ID}"},
         {"rel": "Up", "type": "BackupList", "name": None, "href": f"{EM_HOST}/backups/{SEED_ID}/childbackups?format=Entity"},
     ],

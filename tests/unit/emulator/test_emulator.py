@@ -574,7 +574,7 @@ def test_query_errors_are_400(client: Client, params: dict[str, str]) -> None:
 # --- faults -------------------------------------------------------------------------------
 def test_fault_status_skips_the_handler(em: Emulator) -> None:
     em.inject("status", method="POST", path="sessionMngr", times=2, status=500, message="Boom")
-    for _ in range(2):
+    for _attempt in range(2):
         error = assert_error(Client(em).request("POST", "/sessionMngr/?v=latest",
                                                 auth=(DEFAULT_USERNAME, PASSWORD)), 500)
         assert error["@Message"] == "Boom"
@@ -594,7 +594,7 @@ def test_fault_status_default_and_matching(em: Emulator, client: Client) -> None
 
 def test_fault_forever_until_cleared(em: Emulator, client: Client) -> None:
     em.inject("status", method="get", times=None, status=502)
-    for _ in range(3):
+    for _attempt in range(3):
         assert client.get("/backups").status_code == 502
     em.clear_faults()
     assert client.get("/backups").status_code == 200
@@ -665,7 +665,7 @@ def test_inject_validates_its_arguments(em: Emulator) -> None:
 def test_keep_alive_uses_one_connection(em: Emulator) -> None:
     client = Client(em)
     client.logon()
-    for _ in range(20):
+    for _attempt in range(20):
         assert client.get(f"/backups/{SEED_BACKUP_ID}").status_code == 200
     stats = em.stats()
     assert (stats["connections"], stats["requests"]) == (1, 21)
@@ -676,7 +676,7 @@ def test_no_nagle_stall_on_keep_alive(client: Client) -> None:
     """Without TCP_NODELAY each request would stall ~40 ms (2 s for 50)."""
     client.get("/backups")
     start = time.perf_counter()
-    for _ in range(50):
+    for _attempt in range(50):
         assert client.get(f"/backups/{SEED_BACKUP_ID}?format=Entity").status_code == 200
     assert time.perf_counter() - start < 0.5
 

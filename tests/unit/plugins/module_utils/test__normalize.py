@@ -16,8 +16,14 @@ LOCAL = "http://local.host:9399/api"
 EM01 = "https://em01:9398/api"
 SEED_ID = "c213fbfa-7b9e-4772-9ddc-3ecbdcc3fc70"
 CHILD_ID = "5e0f5d0e-8f7c-4d8a-9a61-2b1c3d4e5f60"
-VBR01 = {"id": "a1b2c3d4-e5f6-4a5b-8c9d-0e1f2a3b4c5d", "name": "vbr01.lab.local", "href": f"{EM01}/backupServers/a1b2c3d4-e5f6-4a5b-8c9d-0e1f2a3b4c5d"}
-DEFAULT_REPO = {"id": "7d6e5f40-1a2b-4c3d-8e9f-001122334455", "name": "Default Backup Repository", "href": f"{EM01}/repositories/7d6e5f40-1a2b-4c3d-8e9f-001122334455"}
+VBR01_ID = "a1b2c3d4-e5f6-4a5b-8c9d-0e1f2a3b4c5d"
+VBR01 = {"id": VBR01_ID, "name": "vbr01.lab.local", "href": f"{EM01}/backupServers/{VBR01_ID}"}
+SOBR_ID = "b8832f03-2c9e-4222-8d0b-e43e0c912f93"
+SOBR = {"id": SOBR_ID, "name": "Scale-out Backup Repository 2", "href": f"{LOCAL}/repositories/{SOBR_ID}"}
+LOCAL_SERVER_ID = "8c88c6d6-931f-4044-8c0b-7a0c5f188b00"
+LOCAL_SERVER = {"id": LOCAL_SERVER_ID, "name": "local.host", "href": f"{LOCAL}/backupServers/{LOCAL_SERVER_ID}"}
+DEFAULT_REPO_ID = "7d6e5f40-1a2b-4c3d-8e9f-001122334455"
+DEFAULT_REPO = {"id": DEFAULT_REPO_ID, "name": "Default Backup Repository", "href": f"{EM01}/repositories/{DEFAULT_REPO_ID}"}
 
 
 def backup_from(fixture: str) -> dict:
@@ -34,12 +40,12 @@ def test_seed_backup_from_the_reference_page():
         "href": f"{LOCAL}/backups/{SEED_ID}",
         "platform": "CustomPlatform",
         "backup_type": "ParentBackup",
-        "repository": {"id": "b8832f03-2c9e-4222-8d0b-e43e0c912f93", "name": "Scale-out Backup Repository 2", "href": f"{LOCAL}/repositories/b8832f03-2c9e-4222-8d0b-e43e0c912f93"},
-        "backup_server": {"id": "8c88c6d6-931f-4044-8c0b-7a0c5f188b00", "name": "local.host", "href": f"{LOCAL}/backupServers/8c88c6d6-931f-4044-8c0b-7a0c5f188b00"},
+        "repository": SOBR,
+        "backup_server": LOCAL_SERVER,
         "parent_backup": None,
         "links": [
-            {"rel": "Up", "type": "RepositoryReference", "name": "Scale-out Backup Repository 2", "href": f"{LOCAL}/repositories/b8832f03-2c9e-4222-8d0b-e43e0c912f93"},
-            {"rel": "Up", "type": "BackupServerReference", "name": "local.host", "href": f"{LOCAL}/backupServers/8c88c6d6-931f-4044-8c0b-7a0c5f188b00"},
+            {"rel": "Up", "type": "RepositoryReference", "name": SOBR["name"], "href": SOBR["href"]},
+            {"rel": "Up", "type": "BackupServerReference", "name": LOCAL_SERVER["name"], "href": LOCAL_SERVER["href"]},
             {"rel": "Alternate", "type": "BackupReference", "name": "Simple backup_1", "href": f"{LOCAL}/backups/{SEED_ID}"},
             {"rel": "Up", "type": "BackupList", "name": None, "href": f"{LOCAL}/backups/{SEED_ID}/childbackups?format=Entity"},
         ],
@@ -53,7 +59,9 @@ def test_standard_vmware_backup():
     assert backup["backup_server"] == VBR01
     assert backup["parent_backup"] is None
     assert [link["type"] for link in backup["links"]] == [
-        "RepositoryReference", "BackupServerReference", "BackupReference", "RestorePointReferenceList", "BackupFileReferenceList"]
+        "RepositoryReference", "BackupServerReference", "BackupReference",
+        "RestorePointReferenceList", "BackupFileReferenceList",
+    ]
 
 
 def test_child_backup_has_three_up_links_picked_by_type_not_position():
@@ -62,7 +70,7 @@ def test_child_backup_has_three_up_links_picked_by_type_not_position():
     assert backup["uid"] == f"urn:veeam:Backup:{CHILD_ID}"
     assert backup["backup_type"] == "ChildBackup"
     assert backup["parent_backup"] == {"id": SEED_ID, "name": "Simple backup_1", "href": f"{LOCAL}/backups/{SEED_ID}"}
-    assert backup["repository"] == {"id": "b8832f03-2c9e-4222-8d0b-e43e0c912f93", "name": "Scale-out Backup Repository 2", "href": f"{LOCAL}/repositories/B8832F03-2C9E-4222-8D0B-E43E0C912F93"}
+    assert backup["repository"] == {**SOBR, "href": f"{LOCAL}/repositories/{SOBR_ID.upper()}"}, "ids lower-cased, hrefs as given"
     assert backup["backup_server"]["name"] == "local.host"
     assert [link["rel"] for link in backup["links"]] == ["Up", "Up", "Up", "Alternate", "Down"]
 
@@ -103,8 +111,9 @@ def test_unknown_elements_pass_through_with_safe_snake_case_keys():
 
 
 @pytest.mark.parametrize("name, key", [
-    ("BackupDateUTC", "backup_date_utc"), ("UID", "uid"), ("FreeSpace", "free_space"), ("VbrCertificateThumbprint", "vbr_certificate_thumbprint"),
-    ("items", "items_"), ("Values", "values_"), ("class", "class_"), ("1stCopy", "_1st_copy"), ("Odd-Name.x", "odd_name_x"), ("@Unit", "unit"),
+    ("BackupDateUTC", "backup_date_utc"), ("UID", "uid"), ("FreeSpace", "free_space"),
+    ("VbrCertificateThumbprint", "vbr_certificate_thumbprint"), ("items", "items_"), ("Values", "values_"),
+    ("class", "class_"), ("1stCopy", "_1st_copy"), ("Odd-Name.x", "odd_name_x"), ("@Unit", "unit"),
 ])
 def test_safe_key(name, key):
     assert safe_key(name) == key
