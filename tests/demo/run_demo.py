@@ -1,10 +1,12 @@
+# Copyright: contributors to veeam_em.rest
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Demo of veeam_em.rest against the EM emulator: what `make demo` runs.
 
 1. starts the emulator (tests/emulator) in the background on a free loopback port;
 2. reads the connection settings it prints (one JSON line) and passes them to
    Ansible as VEEAM_EM_URL, VEEAM_EM_USERNAME, VEEAM_EM_PASSWORD and
    VEEAM_EM_CA_PATH, which the module reads when no option is given;
-3. runs tests/demo/demo.yml, then the same lookup as an ad-hoc command;
+3. runs tests/demo/demo.yml (module and lookup), then the module as an ad-hoc command;
 4. always stops the emulator, whatever happened before.
 
 Run it with the tool-chain venv's python from the repository root, with
