@@ -41,7 +41,7 @@ ANSIBLE_TEST := $(TOOL_ENV) $(VENV_BIN)/ansible-test
 COPY_EXCLUDES := --anchored $(foreach p,.git .ci .venv* build tests/output .ansible .pytest_cache,--exclude='./$(p)') \
                  --no-anchored --exclude=__pycache__ --exclude='*.py[cod]'
 
-.PHONY: help venv get-pip collection sanity units integration lint test demo clean distclean
+.PHONY: help venv get-pip collection sanity units integration lint test demo bench clean distclean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -105,6 +105,10 @@ test:  ## All of the above; runs every check, prints a summary, fails if any fai
 # ---- demo ----------------------------------------------------------------------------
 demo: venv collection  ## Start the EM emulator, run tests/demo/demo.yml and an ad-hoc command.
 	$(TOOL_ENV) $(VENV_BIN)/python tests/demo/run_demo.py
+
+# ---- benchmark -----------------------------------------------------------------------
+bench: venv collection  ## Benchmark against the emulator; prints a table, writes bench/results.json.
+	$(TOOL_ENV) $(VENV_BIN)/python bench/bench.py $(BENCH_ARGS)
 
 # ---- housekeeping --------------------------------------------------------------------
 clean:  ## Remove build output and caches (keeps .venv/).
