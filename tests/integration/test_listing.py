@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 import emulator as data
 from conftest import connection_to
 
@@ -67,15 +69,21 @@ NAMES = {
 }
 
 
-def test_name_filter_matches_exactly_for_every_character_class(em, run_playbook):
-    selections = [{"name": name} for name in NAMES.values()]
-    results = listing(run_playbook, em, *selections)
-    for (label, name), backups in zip(NAMES.items(), results):
-        expected = [backup.id for backup in em.data.backups.values() if backup.name == name]
-        assert expected, label
-        assert [backup["id"] for backup in backups] == expected, label
-        assert all(backup["name"] == name for backup in backups), label
-    assert len(results[-1]) == len(data.DUPLICATE_BACKUP_IDS) > 1
+@pytest.mark.parametrize("name", NAMES.values(), ids=NAMES.keys())
+def test_name_filter_matches_exactly(em, run_playbook, name):
+    [backups] = listing(run_playbook, em, {"name": name})
+    expected = [backup.id for backup in em.data.backups.values() if backup.name == name]
+    assert expected
+    assert [backup["id"] for backup in backups] == expected
+    assert all(backup["name"] == name for backup in backups)
+    query = next(entry for entry in em.request_log() if entry["path"] == "/api/query")
+    assert "filter=Name%3D%3D%22" in query["query"], "the name is filtered by EM, not after a full listing"
+
+
+def test_duplicate_names_on_several_servers_are_all_returned(em, run_playbook):
+    [backups] = listing(run_playbook, em, {"name": data.DUPLICATE_BACKUP_NAME})
+    assert sorted(backup["id"] for backup in backups) == sorted(data.DUPLICATE_BACKUP_IDS)
+    assert len({backup["backup_server"]["id"] for backup in backups}) == len(data.DUPLICATE_BACKUP_IDS) > 1
 
 
 def test_name_filter_keeps_only_exact_case_and_spaces(em, run_playbook):
