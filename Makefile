@@ -99,8 +99,12 @@ lint: venv collection  ## ansible-lint (production), antsibull-changelog lint, s
 	@# .ci/ is not in the copy, so ansible-test's shellcheck never sees these.
 	$(VENV_BIN)/shellcheck .ci/run .ci/steps
 
-test:  ## All of the above; runs every check, prints a summary, fails if any failed.
-	@MAKE='$(MAKE)' bash .ci/steps venv collection sanity units integration lint
+# Steps of `make test`, in order; files in mk/ add their own with TEST_STEPS += ...
+TEST_STEPS := venv collection sanity units integration lint
+-include mk/*.mk
+
+test:  ## All checks (TEST_STEPS); runs every one, prints a summary, fails if any failed.
+	@MAKE='$(MAKE)' bash .ci/steps $(TEST_STEPS)
 
 # ---- demo ----------------------------------------------------------------------------
 demo: venv collection  ## Start the EM emulator, run tests/demo/demo.yml and an ad-hoc command.
