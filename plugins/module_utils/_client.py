@@ -12,6 +12,7 @@ all cases, so no plugin leaves a session open on EM, on success or failure.
 from __future__ import annotations
 
 import re
+import time
 import traceback
 import warnings
 from http.cookiejar import DefaultCookiePolicy
@@ -178,7 +179,27 @@ class EMClient:
             self._http.headers.pop(SESSION_HEADER, None)
 
     def _send(self, method: str, url: str, **kwargs: Any) -> tuple[requests.Response, bytes]:
-        """One request, with TLS settings passed explicitly and the body read within bounds.
+        """One request; a GET whose body is cut off is sent again, up to ``retries`` times.
+
+        urllib3's ``Retry`` covers what fails before the body arrives (refused
+        connections, resets, 502/503/504); a connection lost in the middle of
+        the body is retried here.
+        """
+        retries_left = self.settings.retries if method == "GET" else 0
+        while True:
+            try:
+                return self._exchange(method, url, **kwargs)
+            except requests.exceptions.ChunkedEncodingError as exc:
+                if retries_left == 0:
+                    raise CommunicationError(
+                        f"EM at {self._address} broke off its answer to {method} {url} "
+                        f"({self.settings.retries} retries): {_reason(exc)}."
+                    ) from None
+                retries_left -= 1
+                time.sleep(BACKOFF_FACTOR)
+
+    def _exchange(self, method: str, url: str, **kwargs: Any) -> tuple[requests.Response, bytes]:
+        """Send a request and read its body within bounds, with TLS settings passed explicitly.
 
         ``verify`` goes on every request: a ``Session.verify`` value would lose
         against ``REQUESTS_CA_BUNDLE`` in the environment.
@@ -190,6 +211,8 @@ class EMClient:
                     method, url, verify=self.settings.verify, timeout=self.settings.timeout, stream=True, **kwargs
                 )
                 body = _read_bounded(response, f"{method} {url}")
+        except requests.exceptions.ChunkedEncodingError:
+            raise
         except requests.exceptions.SSLError as exc:
             raise CertificateError(
                 f"Could not verify the TLS certificate of EM at {self._address} ({_reason(exc)}). "
@@ -197,11 +220,11 @@ class EMClient:
                 "validate_certs=false."
             ) from None
         except requests.exceptions.RequestException as exc:
+            tried = f"{method} {url}, {self.settings.retries} retries" if method == "GET" else f"{method} {url}"
             if not _caused_by_timeout(exc):
-                raise CommunicationError(f"Could not reach EM at {self._address} ({method} {url}): {_reason(exc)}.") from None
+                raise CommunicationError(f"Could not reach EM at {self._address} ({tried}): {_reason(exc)}.") from None
             raise CommunicationError(
-                f"EM at {self._address} did not answer within the timeout of {self.settings.timeout} seconds "
-                f"({method} {url}, {self.settings.retries} retries)."
+                f"EM at {self._address} did not answer within the timeout of {self.settings.timeout} seconds ({tried})."
             ) from None
         return response, body
 
@@ -253,12 +276,8 @@ def _causes(exc: BaseException) -> list[BaseException]:
     while cause is not None and cause not in chain:
         chain.append(cause)
         reason = getattr(cause, "reason", None)
-        if isinstance(reason, BaseException):
-            cause = reason
-        elif cause.args and isinstance(cause.args[0], BaseException):
-            cause = cause.args[0]
-        else:
-            cause = cause.__context__
+        wrapped = [arg for arg in (reason, *cause.args) if isinstance(arg, BaseException)]
+        cause = wrapped[0] if wrapped else cause.__context__
     return chain
 
 

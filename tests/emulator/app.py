@@ -32,6 +32,8 @@ from .sessions import Session, SessionStore
 
 # Set in the WSGI environ when the server must reset the connection without answering.
 ABORT_CONNECTION = "emulator.abort_connection"
+# Set when the server must send the headers and half the body, then reset the connection.
+CUT_CONNECTION = "emulator.cut_connection"
 
 SESSION_HEADER = "X-RestSvcSessionId"
 DOMAIN = "EMULATOR"
@@ -246,6 +248,8 @@ class EmulatorApp:
             response = self._dispatch(call, rule.endpoint, args)
         if kind == "body":
             self._replace_body(response, fault)
+        if kind == "cut":
+            call.request.environ[CUT_CONNECTION] = True
         return response, route
 
     @staticmethod

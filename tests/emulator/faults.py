@@ -26,6 +26,8 @@ FAULT_KINDS: dict[str, dict[str, Any]] = {
     "delay": {"seconds": _REQUIRED},
     # Close the TCP connection with a reset, without any response.
     "reset": {},
+    # Send the real response's headers and half its body, then reset the connection.
+    "cut": {},
     # Answer 200 with an application/xml body of ``size`` bytes, streamed.
     "huge": {"size": _REQUIRED},
 }

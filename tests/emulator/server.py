@@ -25,7 +25,7 @@ from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from .app import ABORT_CONNECTION
+from .app import ABORT_CONNECTION, CUT_CONNECTION
 
 SERVER_HEADER = "Microsoft-HTTPAPI/2.0"
 HANDSHAKE_TIMEOUT = 10.0
@@ -128,6 +128,8 @@ class EmulatorRequestHandler(WSGIRequestHandler):
         try:
             if environ.get(ABORT_CONNECTION):
                 self._abort()
+            elif environ.get(CUT_CONNECTION):
+                self._send_half(started[0], started[1], result)
             else:
                 self._send(started[0], started[1], result)
         finally:
@@ -168,6 +170,14 @@ class EmulatorRequestHandler(WSGIRequestHandler):
         self.wfile.write(head + next(chunks, b""))
         for chunk in chunks:
             self.wfile.write(chunk)
+
+    def _send_half(self, status: str, headers: list[tuple[str, str]], result: Iterable[bytes]) -> None:
+        """Announce the whole body, send half of it, then reset: a connection cut mid-response."""
+        data = b"".join(result)
+        headers = [(name, value) for name, value in headers if name.lower() != "content-length"]
+        self._send(status, [*headers, ("Content-Length", str(len(data)))], [data[: len(data) // 2]])
+        self.wfile.flush()
+        self._abort()
 
     def _abort(self) -> None:
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

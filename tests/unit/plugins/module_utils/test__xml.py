@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,19 @@ def test_dtds_and_entities_are_refused_quickly(body):
     with pytest.raises(MalformedXMLError):
         parse_document(body)
     assert time.monotonic() - started < 1
+
+
+def test_entity_expansion_is_refused_without_allocating():
+    levels = "".join(f'<!ENTITY e{n} "{f"&e{n - 1};" * 10}">' for n in range(1, 10))
+    bomb = f'<?xml version="1.0"?><!DOCTYPE b [<!ENTITY e0 "0123456789">{levels}]><Backup Name="&e9;"/>'.encode()
+    tracemalloc.start()
+    try:
+        with pytest.raises(MalformedXMLError):
+            parse_document(bomb)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 * 1024 * 1024
 
 
 @pytest.mark.parametrize("body", [b"", b"   ", b"<Backup", b"<html><body>502 Bad Gateway</body>", b"not xml", b"<a></b>"])
