@@ -34,8 +34,9 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import (
 BACKUP_URN_PREFIX = "urn:veeam:Backup:"
 #: Entities per query page; EM's own default is 100.
 PAGE_SIZE = 1000
-#: Backups per OR filter when restore points are fetched for some backups only.
-FILTER_BATCH = 50
+#: Backups per OR filter (UIDs of backups, or of the backups whose restore points
+#: are wanted): about 2.5 kB of query string, far below what EM's HTTP.sys accepts.
+UID_BATCH = 40
 EXPANDABLE = {"repository": repository_details, "backup_server": backup_server_details}
 
 #: Options of every plugin that selects backups, besides how ids are given.
@@ -86,13 +87,13 @@ def parse_backup_id(value: Any) -> str:
 def get_backups(client: EMClient, selection: BackupSelection, on_missing: Callable[[str], None]) -> list[dict[str, Any]]:
     """The selected backups, normalized, with what ``selection`` adds; ``on_missing(id)`` for unknown ids."""
     if selection.ids:
+        found = fetch_by_ids(client, selection.ids)
         backups = []
         for backup_id in selection.ids:
-            backup = fetch_backup(client, backup_id)
-            if backup is None:
+            if found[backup_id] is None:
                 on_missing(backup_id)
             else:
-                backups.append(backup)
+                backups.append(found[backup_id])
     else:
         backups = list_backups(client, selection.name)
     for link in selection.expand:
@@ -100,6 +101,30 @@ def get_backups(client: EMClient, selection: BackupSelection, on_missing: Callab
     if selection.restore_points:
         add_restore_points(client, backups, every_backup=not selection.ids and selection.name is None)
     return backups
+
+
+def fetch_by_ids(client: EMClient, backup_ids: tuple[str, ...]) -> dict[str, Optional[dict[str, Any]]]:
+    """Each (parsed) id's backup, or None where EM does not know it.
+
+    One id is one GET. More ids go to the query service, one request per batch
+    of ``UID_BATCH`` UIDs in an OR filter, instead of a GET per id; an id the
+    query does not return is confirmed with its own GET (a 404 tells for sure,
+    and EM may compare UIDs with regard to case).
+    """
+    unique = list(dict.fromkeys(backup_ids))
+    found: dict[str, Optional[dict[str, Any]]] = {}
+    if len(unique) > 1:
+        for start in range(0, len(unique), UID_BATCH):
+            batch = unique[start:start + UID_BATCH]
+            uid_filter = ",".join(f'UID=="{BACKUP_URN_PREFIX}{backup_id}"' for backup_id in batch)
+            for entity in _query(client, {"type": "Backup", "format": "Entities", "filter": uid_filter}, "Backups", "Backup"):
+                backup = normalize_backup(entity)
+                if backup["id"] in batch:
+                    found[backup["id"]] = backup
+    for backup_id in unique:
+        if backup_id not in found:
+            found[backup_id] = fetch_backup(client, backup_id)
+    return found
 
 
 def fetch_backup(client: EMClient, backup_id: str) -> Optional[dict[str, Any]]:
@@ -152,7 +177,7 @@ def add_restore_points(client: EMClient, backups: list[dict[str, Any]], every_ba
         filters = [None]
     else:
         uids = [backup["uid"] for backup in backups]
-        filters = [",".join(f'BackupUid=="{uid}"' for uid in uids[start:start + FILTER_BATCH]) for start in range(0, len(uids), FILTER_BATCH)]
+        filters = [",".join(f'BackupUid=="{uid}"' for uid in uids[start:start + UID_BATCH]) for start in range(0, len(uids), UID_BATCH)]
     for query_filter in filters:
         query = params if query_filter is None else {**params, "filter": query_filter}
         for entity in _query(client, query, "RestorePoints", "RestorePoint"):

@@ -17,7 +17,6 @@ from __future__ import annotations
 import keyword
 import re
 from typing import Any, Optional
-from urllib.parse import urlsplit, urlunsplit
 
 #: Child elements of ``<Backup>`` that ``normalize_backup`` maps itself.
 _BACKUP_ELEMENTS = frozenset({"Links", "Platform", "BackupType"})
@@ -30,23 +29,32 @@ _NOT_IDENTIFIER = re.compile(r"\W+")
 def normalize_backup(entity: dict[str, Any]) -> dict[str, Any]:
     """Normalize the content of a ``<Backup>`` entity element."""
     links = [normalize_link(link) for link in _links(entity)]
-    backup_id = (_last_segment(entity.get("@UID"), ":") or _last_segment(strip_query(entity.get("@Href")), "/") or "").lower()
+    href = strip_query(entity.get("@Href"))
+    backup_id = (_last_segment(entity.get("@UID"), ":") or _last_segment(href, "/") or "").lower()
+    repository = backup_server = parent_backup = None
+    for link in links:
+        link_type = link["type"]
+        if link_type == "RepositoryReference":
+            repository = repository or _linked(link)
+        elif link_type == "BackupServerReference":
+            backup_server = backup_server or _linked(link)
+        elif link_type in _PARENT_LINK_TYPES and _links_to_other_backup(link["href"], backup_id):
+            parent_backup = parent_backup or _linked(link)
     backup = {
         "id": backup_id,
         "uid": f"urn:veeam:Backup:{backup_id}",
         "name": entity.get("@Name"),
-        "href": strip_query(entity.get("@Href")),
+        "href": href,
         "platform": _text(entity.get("Platform")),
         "backup_type": _text(entity.get("BackupType")),
-        "repository": _linked(link for link in links if link["type"] == "RepositoryReference"),
-        "backup_server": _linked(link for link in links if link["type"] == "BackupServerReference"),
-        "parent_backup": _linked(link for link in links if _is_parent_link(link, backup_id)),
+        "repository": repository,
+        "backup_server": backup_server,
+        "parent_backup": parent_backup,
         "links": links,
     }
     for element, value in entity.items():
-        if element.startswith("@") or element in _BACKUP_ELEMENTS:
-            continue
-        backup.setdefault(safe_key(element), plain(value))
+        if element[0] != "@" and element not in _BACKUP_ELEMENTS:
+            backup.setdefault(safe_key(element), plain(value))
     return backup
 
 
@@ -74,9 +82,10 @@ def normalize_restore_point(entity: dict[str, Any]) -> dict[str, Optional[str]]:
 
 def restore_point_backup_id(entity: dict[str, Any]) -> Optional[str]:
     """The id of the backup a ``<RestorePoint>`` belongs to, from its link of that type."""
-    links = [normalize_link(link) for link in _links(entity)]
-    linked = _linked(link for link in links if link["type"] in _PARENT_LINK_TYPES)
-    return linked["id"] if linked else None
+    for link in map(normalize_link, _links(entity)):
+        if link["type"] in _PARENT_LINK_TYPES and link["href"]:
+            return _linked(link)["id"]
+    return None
 
 
 def query_entities(content: dict[str, Any], plural: str, singular: str) -> list[dict[str, Any]]:
@@ -104,7 +113,7 @@ def strip_query(href: Optional[str]) -> Optional[str]:
     """``href`` without query string or fragment (EM appends ``?format=Entity`` to some)."""
     if not href:
         return href
-    return urlunsplit(urlsplit(href)._replace(query="", fragment=""))
+    return href.partition("?")[0].partition("#")[0]
 
 
 def safe_key(name: str) -> str:
@@ -132,21 +141,16 @@ def _links(entity: dict[str, Any]) -> list[dict[str, Any]]:
     return [link for link in links if isinstance(link, dict)]
 
 
-def _linked(links: Any) -> Optional[dict[str, Optional[str]]]:
-    """``{id, name, href}`` of the first of ``links``, or None."""
-    link = next(iter(links), None)
-    if link is None:
-        return None
+def _linked(link: dict[str, Optional[str]]) -> dict[str, Optional[str]]:
+    """``{id, name, href}`` of the entity a link points to."""
     href = strip_query(link["href"])
     return {"id": (_last_segment(href, "/") or "").lower() or None, "name": link["name"], "href": href}
 
 
-def _is_parent_link(link: dict[str, Optional[str]], backup_id: str) -> bool:
+def _links_to_other_backup(href: Optional[str], backup_id: str) -> bool:
     """A link to another backup itself (``.../backups/<other id>``), not to a list below one."""
-    if link["type"] not in _PARENT_LINK_TYPES or not link["href"]:
-        return False
-    segments = urlsplit(link["href"]).path.rstrip("/").split("/")
-    return len(segments) >= 2 and segments[-2].lower() == "backups" and segments[-1].lower() != backup_id
+    head, _slash, last = (strip_query(href) or "").rstrip("/").rpartition("/")
+    return head.lower().endswith("/backups") and last.lower() != backup_id
 
 
 def _last_segment(value: Optional[str], separator: str) -> Optional[str]:

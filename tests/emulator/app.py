@@ -12,6 +12,7 @@ import binascii
 import hmac
 import json
 import re
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -157,6 +158,8 @@ class EmulatorApp:
         self.sessions = sessions
         self.faults = faults
         self.recorder = recorder
+        self._in_flight = threading.Condition()
+        self._busy = 0
         self._username = username
         self._password = password.encode()
         self._handlers: dict[str, Callable[..., Response]] = {
@@ -197,7 +200,19 @@ class EmulatorApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Any:
         request = Request(environ)
-        return self._respond(request)(environ, start_response)
+        with self._in_flight:
+            self._busy += 1
+        try:
+            return self._respond(request)(environ, start_response)
+        finally:
+            with self._in_flight:
+                self._busy -= 1
+                self._in_flight.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no request is being handled (a delayed one may outlive its test)."""
+        with self._in_flight:
+            return self._in_flight.wait_for(lambda: self._busy == 0, timeout)
 
     # --- request pipeline ----------------------------------------------------------------
     def _respond(self, request: Request) -> Response:

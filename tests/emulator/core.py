@@ -110,6 +110,14 @@ class Emulator:
         connection was reset), session (whether a valid token was used)."""
         return self._recorder.log()
 
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no request is in progress (True), or ``timeout`` seconds (False).
+
+        A request held by a ``delay`` fault outlives the client that gave up on
+        it; waiting keeps it out of the next test's counters.
+        """
+        return self._app.wait_idle(timeout)
+
     def reset_stats(self) -> None:
         """Zero the counters and empty the log; sessions stay."""
         self._recorder.reset()

@@ -66,9 +66,11 @@ def bulk_emulator(tmp_path_factory):
 def _fresh(emulator):
     """The emulator with fresh counters; afterwards, no fault left and no session open."""
     emulator.clear_faults()
+    emulator.wait_idle()
     emulator.reset_stats()
     yield emulator
     emulator.clear_faults()
+    assert emulator.wait_idle(), "a request to the emulator is still running"
     assert emulator.stats()["live_sessions"] == 0, "an EM session was left open"
 
 
