@@ -44,7 +44,7 @@ COPY_EXCLUDES := --anchored $(foreach p,.git .ci .venv* build tests/output .ansi
 .PHONY: help venv get-pip collection sanity units integration lint test demo bench clean distclean
 
 help:  ## List the targets.
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
 # ---- environment ---------------------------------------------------------------------
 venv: $(STAMP)  ## Create .venv/ from requirements-dev.txt (again when that file changes).
@@ -75,11 +75,12 @@ collection:  ## Copy the work tree to build/collections/ansible_collections/veea
 	rm -rf $(COLLECTION_DIR) && mv $(STAGING) $(COLLECTION_DIR)
 
 # ---- checks --------------------------------------------------------------------------
-# $(call ansible-test,COMMAND): run it in the copy.  ansible-test exits 0 with
-# "All targets skipped" when it finds nothing to test: a failure here.
+# $(call ansible-test,COMMAND): run it in the copy, log to $(BUILD)/COMMAND$(LOG_TAG).log
+# (a second ansible-core, as in mk/compat.mk, sets LOG_TAG and keeps its own logs).
+# ansible-test exits 0 with "All targets skipped" when it finds nothing to test: a failure here.
 define ansible-test
-cd $(COLLECTION_DIR) && $(ANSIBLE_TEST) $(1) --venv --python $(PY) 2>&1 | tee $(abspath $(BUILD))/$(1).log
-! grep -q 'All targets skipped' $(abspath $(BUILD))/$(1).log || { echo "ansible-test $(1): nothing was tested"; exit 1; }
+cd $(COLLECTION_DIR) && $(ANSIBLE_TEST) $(1) --venv --python $(PY) 2>&1 | tee $(abspath $(BUILD))/$(1)$(LOG_TAG).log
+! grep -q 'All targets skipped' $(abspath $(BUILD))/$(1)$(LOG_TAG).log || { echo "ansible-test $(1)$(LOG_TAG): nothing was tested"; exit 1; }
 endef
 
 sanity: get-pip collection  ## ansible-test sanity (all tests, no ignore file allowed).

@@ -1,20 +1,14 @@
 # Copyright: contributors to veeam_em.rest
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""`make bench`: what listing backups costs, side by side with the floor, in one run.
+"""`make bench`: what getting EM backups into Ansible costs, side by side with the floor.
 
-Against the EM emulator over HTTPS on loopback (bulk data set), it measures:
-
-- the module process listing every backup (wall time, HTTP requests, TCP
-  connections, peak RSS), run as Ansible runs it on localhost, from its
-  arguments file, so the process measured is the module's alone;
-- the floor: the same pages fetched with plain ``requests`` and parsed with
-  ``xml.etree.ElementTree.fromstring``, in a process of its own;
-- a process that only imports the module's libraries (the memory floor);
-- normalizing the pages' XML in process, against ``ElementTree.fromstring``
-  and a bare expat pass over the same bytes.
-
-Every figure is the median of several runs, with min and max; ratios are taken
-between figures of the same run. Results go to bench/results.json.
+Against EM emulators over HTTPS on loopback (50, 1,000 and 10,000 backups), in one
+run: HTTP requests and connections of each kind of call; the lookup and the module
+against a hand-written ``ansible.builtin.uri`` playbook and against plain
+``requests``; the module process listing 10,000 backups (time, peak RSS) against
+the floor; normalization against ``ElementTree`` and bare expat; the emulator's own
+time per request. Each time is the median of several runs, with min and max;
+ratios compare figures of the same run. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -28,6 +22,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from xml.etree import ElementTree
 from xml.parsers import expat
@@ -37,6 +32,7 @@ COLLECTIONS = Path(os.environ.get("ANSIBLE_COLLECTIONS_PATH", ROOT / "build" / "
 sys.path[:0] = [str(ROOT / "tests"), str(COLLECTIONS)]
 
 from emulator import Emulator  # noqa: E402
+from emulator.data import build_dataset  # noqa: E402
 
 from ansible_collections.veeam_em.rest.plugins.module_utils import _backups  # noqa: E402
 from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import normalize_backup, query_entities  # noqa: E402
@@ -187,24 +183,123 @@ def bench_parsing(em: Emulator, runs: int) -> dict:
             **{name: summary(values) for name, values in ratios.items()}}
 
 
+BENCH_DIR = ROOT / "bench"
+REQUESTS_FLOOR_SCRIPT = textwrap.dedent("""
+    import json, sys, time
+    from xml.etree import ElementTree
+    import requests
+    url, ca_path, user, password, *ids = sys.argv[1:]
+    started = time.perf_counter()
+    with requests.Session() as http:
+        logon = http.post(f"{url}/api/sessionMngr/?v=latest", auth=(user, password), verify=ca_path)
+        http.headers["X-RestSvcSessionId"] = logon.headers["X-RestSvcSessionId"]
+        http.cookies.clear()
+        gets_started = time.perf_counter()
+        for backup_id in ids:
+            ElementTree.fromstring(http.get(f"{url}/api/backups/{backup_id}", params={"format": "Entity"}, verify=ca_path).content)
+        gets = time.perf_counter() - gets_started
+        session_id = ElementTree.fromstring(logon.content).find("{http://www.veeam.com/ent/v1.0}SessionId").text
+        http.delete(f"{url}/api/logonSessions/{session_id}", verify=ca_path)
+    print(json.dumps({"seconds": time.perf_counter() - started, "per_get": gets / len(ids)}))
+""")
+
+
+def run_playbook(playbook: str, em: Emulator, env: dict[str, str], **variables) -> dict[str, float]:
+    """Run a bench playbook against ``em``; the task wall times its callback recorded."""
+    with tempfile.TemporaryDirectory() as scratch:
+        vars_file, timings = Path(scratch, "vars.json"), Path(scratch, "timings.json")
+        vars_file.write_text(json.dumps({"em_url": em.url, "em_username": USERNAME, "em_password": PASSWORD,
+                                         "em_ca_path": em.ca_path, **variables}))
+        process = subprocess.run(
+            [str(Path(sys.executable).parent / "ansible-playbook"), str(BENCH_DIR / "playbooks" / playbook), "-e", f"@{vars_file}"],
+            env={**env, "BENCH_TIMINGS": str(timings), "ANSIBLE_CALLBACK_PLUGINS": str(BENCH_DIR / "callback_plugins"),
+                 "ANSIBLE_CALLBACKS_ENABLED": "bench_timer", "ANSIBLE_LOCALHOST_WARNING": "False"},
+            capture_output=True, text=True, check=False)
+        if process.returncode != 0:
+            raise RuntimeError(f"{playbook} failed: {process.stdout[-3000:]}{process.stderr[-2000:]}")
+        return json.loads(timings.read_text())
+
+
+def bench_round_trips(emulators: dict[int, Emulator], env: dict[str, str]) -> list[dict]:
+    """Requests and connections of each kind of call (deterministic: measured once)."""
+    small, thousand, ten_thousand = emulators[50], emulators[1000], emulators[10_000]
+    ids = list(ten_thousand.data.backups)
+    cases = [
+        ("module, one id", ten_thousand, {"case": "module_id", "backup_ids": ids[:1]}),
+        *((f"lookup, {n} ids", ten_thousand, {"case": "lookup", "backup_ids": ids[:n]}) for n in (1, 10, 100)),
+        ("module, listing 50", small, {"case": "listing"}),
+        ("module, listing 1,000", thousand, {"case": "listing"}),
+        ("module, listing 1,000, expand", thousand, {"case": "listing", "expand": ["repository", "backup_server"]}),
+        ("module, listing 10,000", ten_thousand, {"case": "listing"}),
+        ("module, listing 10,000, expand", ten_thousand, {"case": "listing", "expand": ["repository", "backup_server"]}),
+    ]
+    rows = []
+    for label, em, variables in cases:
+        em.reset_stats()
+        run_playbook("round_trip.yml", em, env, **variables)
+        stats = em.stats()
+        rows.append({"call": label, "requests": stats["requests"], "connections": stats["connections"]})
+    return rows
+
+
+def bench_versus_baseline(em: Emulator, env: dict[str, str], runs: int) -> dict:
+    """The same 50 backups: lookup, module listing, hand-written uri playbook, plain requests."""
+    ids = list(em.data.backups)
+    assert len(ids) == 50
+    figures: dict[str, list[float]] = {}
+    for _run in range(runs):
+        baseline = run_playbook("baseline_uri.yml", em, env, backup_ids=ids)
+        collection = run_playbook("collection.yml", em, env, backup_ids=ids)
+        _seconds, _rss, output = run_child(REQUESTS_FLOOR_SCRIPT, [em.url, em.ca_path, USERNAME, PASSWORD, *ids], env)
+        floor = json.loads(output)
+        run_figures = {
+            "baseline_uri_tasks": sum(baseline.values()),
+            "lookup_task": collection["Lookup of every id"],
+            "module_listing_task": collection["Module listing every backup"],
+            "requests_floor": floor["seconds"],
+            "emulator_round_trip_per_get": floor["per_get"],
+            "uri_get_task": collection["Bare uri GET of one backup"],
+            "module_one_id_session_task": collection["Module for one id with that session"],
+            "module_one_id_logon_task": collection["Module for one id with its own logon and logoff"],
+        }
+        run_figures["baseline_vs_lookup"] = run_figures["baseline_uri_tasks"] / run_figures["lookup_task"]
+        run_figures["baseline_vs_module_listing"] = run_figures["baseline_uri_tasks"] / run_figures["module_listing_task"]
+        run_figures["lookup_vs_requests_floor"] = run_figures["lookup_task"] / run_figures["requests_floor"]
+        run_figures["module_session_vs_uri_get"] = run_figures["module_one_id_session_task"] / run_figures["uri_get_task"]
+        run_figures["module_logon_vs_uri_get"] = run_figures["module_one_id_logon_task"] / run_figures["uri_get_task"]
+        for name, value in run_figures.items():
+            figures.setdefault(name, []).append(value)
+    return {name: summary(values) for name, values in figures.items()}
+
+
+def bench_listing_task(em: Emulator, env: dict[str, str], runs: int) -> dict:
+    """The module's task time listing every backup, inside ansible-playbook."""
+    return summary([run_playbook("round_trip.yml", em, env, case="listing")["Module listing every backup"] for _run in range(runs)])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backups", type=int, default=10_000, help="bulk backups in the emulator (default 10000)")
-    parser.add_argument("--runs", type=int, default=5, help="runs per figure (default 5)")
-    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results.json")
+    parser.add_argument("--runs", type=int, default=3, help="runs per timed figure (default 3)")
+    parser.add_argument("--output", type=Path, default=BENCH_DIR / "results.json")
     options = parser.parse_args()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(COLLECTIONS), os.environ.get("PYTHONPATH", "")])}
-    with tempfile.TemporaryDirectory() as state_dir, Emulator(state_dir, username=USERNAME, password=PASSWORD, bulk=options.backups) as em:
+    fixed = len(build_dataset(0).backups)
+    with tempfile.TemporaryDirectory() as state_dir, ExitStack() as stack:
+        emulators = {size: stack.enter_context(Emulator(state_dir, username=USERNAME, password=PASSWORD, bulk=size - fixed))
+                     for size in (50, 1000, 10_000)}
+        big = emulators[10_000]
         results = {
-            "backups": len(em.data.backups),
-            "page_size": _backups.PAGE_SIZE,
-            "module_listing": bench_module_listing(em, env, options.runs),
-            "floor_listing": bench_floor(em, env, options.runs),
+            "round_trips": bench_round_trips(emulators, env),
+            "versus_baseline": bench_versus_baseline(emulators[50], env, options.runs),
+            "module_listing_process": bench_module_listing(big, env, options.runs),
+            "floor_listing": bench_floor(big, env, options.runs),
+            "module_listing_task": bench_listing_task(big, env, options.runs),
             "import_only": bench_import_only(env, options.runs),
-            "parsing": bench_parsing(em, options.runs),
+            "parsing": bench_parsing(big, options.runs),
         }
-    module, floor = results["module_listing"], results["floor_listing"]
-    results["module_vs_floor_seconds"] = module["seconds"]["median"] / floor["seconds"]["median"]
+    floor = results["floor_listing"]["seconds"]["median"]
+    results["module_listing_task_vs_floor"] = results["module_listing_task"]["median"] / floor
+    results["module_listing_process_vs_floor"] = results["module_listing_process"]["seconds"]["median"] / floor
     options.output.parent.mkdir(parents=True, exist_ok=True)
     options.output.write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
@@ -212,21 +307,41 @@ def main() -> int:
 
 
 def print_table(results: dict) -> None:
-    module, floor, parsing = results["module_listing"], results["floor_listing"], results["parsing"]
+    versus, listing, floor, parsing = (results[key] for key in ("versus_baseline", "module_listing_process", "floor_listing", "parsing"))
+    print("\n1. Round trips (requests / TCP connections)")
+    for row in results["round_trips"]:
+        print(f"   {row['call']:<34} {row['requests']:>5} / {row['connections']}")
+    print("\n2. The same 50 backups: task wall time (median, min-max)")
     rows = [
-        ("backups listed", f"{results['backups']}", f"page size {results['page_size']}"),
-        ("module: wall time", _fmt(module["seconds"], "s"), f"{results['module_vs_floor_seconds']:.2f}x the floor"),
-        ("floor (requests + ElementTree)", _fmt(floor["seconds"], "s"), ""),
-        ("module: requests / connections", f"{module['requests']} / {module['connections']}", f"floor: {floor['requests']} requests"),
-        ("module: peak RSS", _fmt(module["peak_rss_mb"], "MB"), f"XML received: {floor['xml_bytes'] / 2**20:.1f} MB"),
-        ("imports only: peak RSS", _fmt(results["import_only"]["peak_rss_mb"], "MB"), ""),
-        ("normalize all, in process", _fmt(parsing["normalize_seconds"], "s"), f"{parsing['normalize_vs_elementtree']['median']:.1f}x ElementTree"),
-        ("ElementTree.fromstring", _fmt(parsing["elementtree_seconds"], "s"), f"{parsing['normalize_vs_expat']['median']:.1f}x bare expat (normalize)"),
-        ("bare expat pass", _fmt(parsing["expat_seconds"], "s"), ""),
+        ("hand-written uri playbook (all tasks)", versus["baseline_uri_tasks"], "s", ""),
+        ("lookup of 50 ids", versus["lookup_task"], "s", f"baseline / lookup = {versus['baseline_vs_lookup']['median']:.0f}x"),
+        ("module listing all 50", versus["module_listing_task"], "s", f"baseline / module = {versus['baseline_vs_module_listing']['median']:.0f}x"),
+        ("plain requests: logon + 50 GETs + logoff", versus["requests_floor"], "s", f"lookup / requests = {versus['lookup_vs_requests_floor']['median']:.2f}x"),
+        ("emulator round trip per GET (client-side)", versus["emulator_round_trip_per_get"], "s", ""),
     ]
-    width = max(len(row[0]) for row in rows)
-    for name, value, note in rows:
-        print(f"{name:<{width}}  {value:<28}  {note}")
+    rows_4 = [
+        ("uri GET with a valid session", versus["uri_get_task"], "s", ""),
+        ("module, one id, with that session", versus["module_one_id_session_task"], "s", f"{versus['module_session_vs_uri_get']['median']:.2f}x the uri task"),
+        ("module, one id, own logon/logoff", versus["module_one_id_logon_task"], "s", f"{versus['module_logon_vs_uri_get']['median']:.2f}x the uri task"),
+    ]
+    rows_3 = [
+        ("normalize 10,000 (parse + normalize)", parsing["normalize_seconds"], "s", f"{parsing['normalize_vs_elementtree']['median']:.2f}x ElementTree"),
+        ("ElementTree.fromstring", parsing["elementtree_seconds"], "s", f"normalize = {parsing['normalize_vs_expat']['median']:.1f}x bare expat"),
+        ("bare expat pass", parsing["expat_seconds"], "s", f"XML: {parsing['xml_bytes'] / 2**20:.1f} MB"),
+    ]
+    rows_5 = [
+        ("module listing 10,000: task time", results["module_listing_task"], "s", f"{results['module_listing_task_vs_floor']:.2f}x the floor"),
+        ("module listing 10,000: module process", listing["seconds"], "s", f"{results['module_listing_process_vs_floor']:.2f}x the floor"),
+        ("floor: requests + ElementTree, all pages", floor["seconds"], "s", f"{floor['requests']} requests"),
+        ("module listing 10,000: peak RSS", listing["peak_rss_mb"], "MB", f"XML received: {floor['xml_bytes'] / 2**20:.1f} MB"),
+        ("process importing the module's libraries", results["import_only"]["peak_rss_mb"], "MB", ""),
+    ]
+    for title, block in (("", rows), ("\n3. Parsing floor", rows_3), ("\n4. Module overhead, one id", rows_4),
+                         ("\n5. Listing 10,000 backups: time and memory", rows_5)):
+        if title:
+            print(title)
+        for name, figure, unit, note in block:
+            print(f"   {name:<42} {_fmt(figure, unit):<30} {note}")
 
 
 def _fmt(figure: dict, unit: str) -> str:

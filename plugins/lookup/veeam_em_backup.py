@@ -33,6 +33,10 @@ options:
       - Without terms, the lookup lists backups instead (see O(name)).
     type: list
     elements: str
+  ca_path:
+    # A str, expanded by the plugin: as a path, an empty VEEAM_EM_CA_PATH (what an AWX
+    # credential without a CA injects) would become the current directory.
+    type: str
   on_missing:
     description:
       - What to do with an ID that EM does not know (HTTP 404).
@@ -90,6 +94,7 @@ _raw:
   elements: dict
 """
 
+import os
 from functools import partial
 
 from ansible.errors import AnsibleLookupError
@@ -122,7 +127,9 @@ class LookupModule(LookupBase):
         warnings: list[str] = []
         try:
             selection = backup_selection(list(_flatten(terms)), {name: self.get_option(name) for name in BACKUP_SELECTION_ARGUMENT_SPEC})
-            client = EMClient(connection_settings({name: self.get_option(name) for name in CONNECTION_ARGUMENT_SPEC}))
+            options = {name: self.get_option(name) for name in CONNECTION_ARGUMENT_SPEC}
+            options["ca_path"] = os.path.expanduser(options["ca_path"]) if options["ca_path"] else None
+            client = EMClient(connection_settings(options))
             warnings = client.warnings
             with client:
                 backups = get_backups(client, selection, on_missing=partial(_report_missing, self.get_option("on_missing"), warnings))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import keyword
 import re
+from sys import intern
 from typing import Any, Optional
 
 #: Child elements of ``<Backup>`` that ``normalize_backup`` maps itself.
@@ -105,8 +106,18 @@ def query_pages(content: dict[str, Any]) -> tuple[int, int]:
 
 
 def normalize_link(link: dict[str, Any]) -> dict[str, Optional[str]]:
-    """A ``<Link>`` with its attributes as EM gives them (None when absent)."""
-    return {"rel": link.get("@Rel"), "type": link.get("@Type"), "name": link.get("@Name"), "href": link.get("@Href")}
+    """A ``<Link>`` with its attributes as EM gives them (None when absent).
+
+    ``rel`` and ``type`` come from a small vocabulary, repeated in every backup:
+    interned, a listing of 10,000 backups holds each once instead of 40,000 times.
+    """
+    rel, link_type = link.get("@Rel"), link.get("@Type")
+    return {
+        "rel": intern(rel) if rel else rel,
+        "type": intern(link_type) if link_type else link_type,
+        "name": link.get("@Name"),
+        "href": link.get("@Href"),
+    }
 
 
 def strip_query(href: Optional[str]) -> Optional[str]:
