@@ -204,6 +204,47 @@ REQUESTS_FLOOR_SCRIPT = textwrap.dedent("""
 """)
 
 
+def bench_in_process(em: Emulator, runs: int) -> dict:
+    """The collection's own work listing every backup (HTTP, parsing, normalizing), in this
+    process, against plain requests + ElementTree over the same pages, also in this process;
+    and what Ansible's module result handling (no_log scrubbing, JSON) then costs on top."""
+    import requests
+    from ansible.module_utils.basic import AnsibleModule  # noqa: F401  (Ansible's module-side JSON set-up)
+    from ansible.module_utils.common.parameters import remove_values
+
+    from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient
+    from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options import connection_settings
+
+    settings = connection_settings({"url": em.url, "username": USERNAME, "password": PASSWORD, "ca_path": em.ca_path})
+    ours, floor, result_handling = [], [], []
+    for _run in range(runs):
+        started = time.perf_counter()
+        with EMClient(settings) as client:
+            backups = _backups.list_backups(client)
+        ours.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        json.dumps(remove_values({"changed": False, "backups": backups}, {PASSWORD}))
+        result_handling.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        with requests.Session() as http:
+            logon = http.post(f"{em.url}/api/sessionMngr/?v=latest", auth=(USERNAME, PASSWORD), verify=em.ca_path)
+            http.headers["X-RestSvcSessionId"] = logon.headers["X-RestSvcSessionId"]
+            http.cookies.clear()
+            page = 1
+            while True:
+                params = {"type": "Backup", "format": "Entities", "pageSize": str(_backups.PAGE_SIZE), "page": str(page)}
+                root = ElementTree.fromstring(http.get(f"{em.url}/api/query", params=params, verify=em.ca_path).content)
+                paging = root.find("{http://www.veeam.com/ent/v1.0}PagingInfo")
+                if int(paging.get("PageNum")) >= int(paging.get("PagesCount")):
+                    break
+                page += 1
+            session_id = ElementTree.fromstring(logon.content).find("{http://www.veeam.com/ent/v1.0}SessionId").text
+            http.delete(f"{em.url}/api/logonSessions/{session_id}", verify=em.ca_path)
+        floor.append(time.perf_counter() - started)
+    return {"ours_seconds": summary(ours), "floor_seconds": summary(floor), "ansible_result_handling_seconds": summary(result_handling),
+            "ours_vs_floor": summary([mine / base for mine, base in zip(ours, floor)])}
+
+
 def run_playbook(playbook: str, em: Emulator, env: dict[str, str], **variables) -> dict[str, float]:
     """Run a bench playbook against ``em``; the task wall times its callback recorded."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -296,6 +337,7 @@ def main() -> int:
             "module_listing_task": bench_listing_task(big, env, options.runs),
             "import_only": bench_import_only(env, options.runs),
             "parsing": bench_parsing(big, options.runs),
+            "in_process_listing": bench_in_process(big, options.runs),
         }
     floor = results["floor_listing"]["seconds"]["median"]
     results["module_listing_task_vs_floor"] = results["module_listing_task"]["median"] / floor
@@ -307,7 +349,8 @@ def main() -> int:
 
 
 def print_table(results: dict) -> None:
-    versus, listing, floor, parsing = (results[key] for key in ("versus_baseline", "module_listing_process", "floor_listing", "parsing"))
+    versus, listing, floor, parsing, in_process = (results[key] for key in (
+        "versus_baseline", "module_listing_process", "floor_listing", "parsing", "in_process_listing"))
     print("\n1. Round trips (requests / TCP connections)")
     for row in results["round_trips"]:
         print(f"   {row['call']:<34} {row['requests']:>5} / {row['connections']}")
@@ -335,6 +378,9 @@ def print_table(results: dict) -> None:
         ("floor: requests + ElementTree, all pages", floor["seconds"], "s", f"{floor['requests']} requests"),
         ("module listing 10,000: peak RSS", listing["peak_rss_mb"], "MB", f"XML received: {floor['xml_bytes'] / 2**20:.1f} MB"),
         ("process importing the module's libraries", results["import_only"]["peak_rss_mb"], "MB", ""),
+        ("in process: veeam_em.rest listing 10,000", in_process["ours_seconds"], "s", f"{in_process['ours_vs_floor']['median']:.2f}x the floor"),
+        ("in process: requests + ElementTree", in_process["floor_seconds"], "s", ""),
+        ("Ansible's result handling (no_log scrub, JSON)", in_process["ansible_result_handling_seconds"], "s", "in the module process, not ours"),
     ]
     for title, block in (("", rows), ("\n3. Parsing floor", rows_3), ("\n4. Module overhead, one id", rows_4),
                          ("\n5. Listing 10,000 backups: time and memory", rows_5)):

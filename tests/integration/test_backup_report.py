@@ -1,0 +1,374 @@
+# Copyright: contributors to veeam_em.rest
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The backup_report role end to end: real ansible-playbook runs against the EM emulator,
+the HTML report rendered in headless chromium.
+
+`make report` runs this file (after `make browser` has installed Debian's chromium) and
+keeps the screenshot and the report in build/backup_report/ (BACKUP_REPORT_ARTIFACTS).
+Without chromium, the browser test fails: it is never skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import zlib
+from html.parser import HTMLParser
+from pathlib import Path
+
+import emulator as data
+from conftest import EM_PASSWORD
+
+CHROMIUM = os.environ.get("BACKUP_REPORT_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("BACKUP_REPORT_ARTIFACTS", Path(__file__).resolve().parents[2] / "build" / "backup_report"))
+SCREEN = (1280, 1600)
+#: Colours of the fullness bars (report.html.j2): below 75 %, and from 90 % used.
+GREEN, RED = (0x2F, 0x9E, 0x44), (0xE0, 0x31, 0x31)
+
+NAMES_THAT_NEED_CARE = [
+    data.ESCAPE_BACKUP_NAME,
+    data.UNICODE_BACKUP_NAME,
+    data.SPACES_BACKUP_NAME,
+    data.SLASH_BACKUP_NAME,
+    data.FILTER_CHARS_BACKUP_NAME,
+]
+
+
+# --- helpers ------------------------------------------------------------------------------
+def connection_vars(connection: dict) -> dict:
+    """The role's connection variables for the emulator."""
+    return {f"backup_report_{key}": connection[key] for key in ("url", "username", "password", "ca_path")}
+
+
+def run_report(run_playbook, tmp_path, role_vars: dict, *args: str, env: dict | None = None):
+    """Run the role; returns the run and the report directory."""
+    dest = tmp_path / "report"
+    run = run_playbook("backup_report.yml", {"backup_report_dest": str(dest), **role_vars}, *args, env=env)
+    assert run.result is not None, run.output
+    return run, dest
+
+
+def expected_groups(dataset, backup_ids) -> dict:
+    """{server name: {repository name (or "No repository"): sorted backup ids}} from the data set."""
+    groups: dict = {}
+    for backup_id in backup_ids:
+        backup = dataset.backups[backup_id]
+        server = dataset.backup_servers[backup.server_id].name
+        repository = dataset.repositories[backup.repository_id].name if backup.repository_id else "No repository"
+        groups.setdefault(server, {}).setdefault(repository, []).append(backup_id)
+    return {server: {repository: sorted(ids) for repository, ids in repositories.items()} for server, repositories in groups.items()}
+
+
+def report_groups(report: dict) -> dict:
+    """The same shape, from the JSON report."""
+    return {
+        server["name"]: {repository["name"]: sorted(backup["id"] for backup in repository["backups"]) for repository in server["repositories"]}
+        for server in report["backup_servers"]
+    }
+
+
+class Page(HTMLParser):
+    """What the tests look for in an HTML page: tags, and the text of elements by class
+    and by data-* attributes."""
+
+    VOID = {"meta", "br", "col", "img", "input", "hr", "link", "source", "wbr", "area", "base", "embed", "track"}
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.elements: list[dict] = []  # {"tag", "attrs", "text"}
+        self._open: list[dict] = []
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        element = {"tag": tag, "attrs": dict(attrs), "text": ""}
+        self.elements.append(element)
+        if tag not in self.VOID:
+            self._open.append(element)
+
+    def handle_endtag(self, tag):
+        while self._open:
+            if self._open.pop()["tag"] == tag:
+                break
+
+    def handle_data(self, data):
+        for element in self._open:
+            element["text"] += data
+
+    def with_class(self, name: str) -> list[dict]:
+        return [element for element in self.elements if name in element["attrs"].get("class", "").split()]
+
+    def with_attribute(self, name: str) -> list[dict]:
+        return [element for element in self.elements if name in element["attrs"]]
+
+
+def assert_self_contained(html: str) -> None:
+    page = Page(html)
+    assert html.startswith("<!DOCTYPE html>")
+    assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", html, re.IGNORECASE), "no external reference"
+    assert "script" not in page.tags and "link" not in page.tags and "iframe" not in page.tags and "img" not in page.tags
+    assert not re.search(r"\b(src|href)\s*=|@import|url\(", html, re.IGNORECASE)
+    assert page.tags.count("style") == 1
+
+
+def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
+    """Headless Debian chromium with a new empty profile, no network activity of its own."""
+    assert Path(CHROMIUM).is_file(), f"{CHROMIUM} is missing: `make browser` installs it (`make report` does that first)"
+    profile.mkdir()
+    command = [
+        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={profile}", f"--window-size={SCREEN[0]},{SCREEN[1]}", *args,
+    ]
+    process = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert process.returncode == 0, process.stderr
+    return process
+
+
+def png_pixels(png: bytes) -> tuple[int, int, list[bytes]]:
+    """Width, height and RGB(A) rows of an 8-bit, non-interlaced PNG (what chromium writes)."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    position, idat, header = 8, b"", None
+    while position < len(png):
+        length, kind = struct.unpack(">I4s", png[position:position + 8])
+        chunk = png[position + 8:position + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", chunk)
+        elif kind == b"IDAT":
+            idat += chunk
+        position += 12 + length
+    width, height, depth, colour, _compression, _filter, interlace = header
+    assert depth == 8 and colour in (2, 6) and interlace == 0, header
+    channels = 4 if colour == 6 else 3
+    stride = width * channels
+    raw = zlib.decompress(idat)
+    rows, previous = [], bytearray(stride)
+    for y in range(height):
+        start = y * (stride + 1)
+        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+        if kind == 1:  # Sub
+            for x in range(channels, stride):
+                line[x] = (line[x] + line[x - channels]) & 0xFF
+        elif kind == 2:  # Up
+            line = bytearray((value + up) & 0xFF for value, up in zip(line, previous))
+        elif kind == 3:  # Average
+            for x in range(stride):
+                line[x] = (line[x] + ((line[x - channels] if x >= channels else 0) + previous[x]) // 2) & 0xFF
+        elif kind == 4:  # Paeth
+            for x in range(stride):
+                left, up = (line[x - channels], previous[x]) if x >= channels else (0, previous[x])
+                corner = previous[x - channels] if x >= channels else 0
+                estimate = left + up - corner
+                to_left, to_up, to_corner = abs(estimate - left), abs(estimate - up), abs(estimate - corner)
+                line[x] = (line[x] + (left if to_left <= to_up and to_left <= to_corner else up if to_up <= to_corner else corner)) & 0xFF
+        rows.append(line)
+        previous = line
+    return width, height, [bytes(row[i:i + 3]) for row in rows for i in range(0, stride, channels)]
+
+
+# --- tests --------------------------------------------------------------------------------
+def test_all_backups_in_all_three_formats(em, connection, run_playbook, tmp_path):
+    run, dest = run_report(run_playbook, tmp_path, connection_vars(connection))
+    assert run.returncode == 0, run.output
+    assert sorted(path.name for path in dest.iterdir()) == ["backup_report.html", "backup_report.json", "backup_report.md"]
+    assert em.stats()["logons"] == 1, "all backups: one call of the module"
+
+    # JSON: grouped by server, then repository, counts and sizes as in the data set.
+    report = json.loads((dest / "backup_report.json").read_text(encoding="utf-8"))
+    assert report == run.result["backup_report_result"]["report"]
+    assert sorted(run.result["backup_report_result"]["files"]) == sorted(str(path) for path in dest.iterdir())
+    backup_ids = em.backup_ids()
+    assert report_groups(report) == expected_groups(em.data, backup_ids)
+    assert [server["name"] for server in report["backup_servers"]] == sorted(server.name for server in em.data.backup_servers.values())
+    assert report["totals"]["backups"] == len(backup_ids) == sum(server["backup_count"] for server in report["backup_servers"])
+    assert report["totals"]["repositories"] == len(em.data.repositories)
+    assert report["totals"]["backup_servers"] == len(em.data.backup_servers)
+    for platform, count in report["totals"]["platforms"].items():
+        assert count == sum(1 for backup_id in backup_ids if em.data.backups[backup_id].platform == platform)
+    for server in report["backup_servers"]:
+        expected = em.data.backup_servers[server["id"]]
+        assert (server["version"], server["port"]) == (expected.version, expected.port)
+        assert server["backup_count"] == sum(repository["backup_count"] for repository in server["repositories"])
+        assert server["repository_count"] == len([repository for repository in server["repositories"] if repository["id"]])
+        for repository in server["repositories"]:
+            assert repository["backup_count"] == len(repository["backups"])
+            assert sum(repository["backup_types"].values()) == sum(repository["platforms"].values()) == repository["backup_count"]
+            if repository["id"] is None:
+                assert repository["name"] == "No repository" and repository["capacity"] is None
+                continue
+            expected = em.data.repositories[repository["id"]]
+            assert (repository["capacity"], repository["free_space"], repository["kind"]) == (expected.capacity, expected.free_space, expected.kind)
+            assert repository["used_percent"] == round(100 * (expected.capacity - expected.free_space) / expected.capacity, 1)
+            assert re.fullmatch(r"\d+\.\d\d (Bytes|KB|MB|GB|TB|PB)", repository["free_space_human"])
+    no_repository = [repository for server in report["backup_servers"] for repository in server["repositories"] if repository["id"] is None]
+    assert [backup["name"] for repository in no_repository for backup in repository["backups"]] == [data.NO_REPOSITORY_BACKUP_NAME]
+    names = {backup["name"] for server in report["backup_servers"] for repository in server["repositories"] for backup in repository["backups"]}
+    assert set(NAMES_THAT_NEED_CARE) <= names, "names kept exactly in JSON"
+
+    # Markdown: the overview table and one backup table per repository, names escaped.
+    markdown = (dest / "backup_report.md").read_text(encoding="utf-8")
+    assert "| Backup server | Repository | Kind | Capacity | Free space | Used | Backups |" in markdown
+    assert markdown.count("| Backup | Platform | Type | Parent backup |") == sum(len(server["repositories"]) for server in report["backup_servers"])
+    assert "| vbr01.lab.local | Default Backup Repository | WindowsLocal | 10.91 TB | 0.00 Bytes | 100.0 % | 5 |" in markdown
+    for server in report["backup_servers"]:
+        assert f"## Backup server {server['name']}\n" in markdown
+    assert "| Backup \\& \\<Restore\\> \"Daily\" 'Ops' |" in markdown
+    assert "| &nbsp;&nbsp;&nbsp;Leading spaces&nbsp;&nbsp; |" in markdown
+    assert r"| Finance/Payroll \\ Monthly |" in markdown
+    assert f"| {data.UNICODE_BACKUP_NAME} |" in markdown
+
+    # HTML: self-contained, every name escaped and shown exactly.
+    html = (dest / "backup_report.html").read_text(encoding="utf-8")
+    assert_self_contained(html)
+    assert "<Restore>" not in html and "Backup &amp; &lt;Restore&gt; &#34;Daily&#34; &#39;Ops&#39;" in html
+    page = Page(html)
+    shown = sorted(cell["text"] for cell in page.with_class("backup-name"))
+    assert shown == sorted(em.data.backups[backup_id].name for backup_id in backup_ids)
+    assert [section["attrs"]["data-backup-server"] for section in page.with_attribute("data-backup-server")] == [
+        server["name"] for server in report["backup_servers"]]
+
+
+def test_html_renders_in_headless_chromium(em, em_environment, run_playbook, tmp_path):
+    # The connection from the environment, as an AWX credential injects it; HTML only.
+    run, dest = run_report(run_playbook, tmp_path, {"backup_report_formats": ["html"]}, env=em_environment)
+    assert run.returncode == 0, run.output
+    assert [path.name for path in dest.iterdir()] == ["backup_report.html"]
+    report = run.result["backup_report_result"]["report"]
+    html_file = dest / "backup_report.html"
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    screenshot = ARTIFACTS / "backup_report.png"
+    screenshot.unlink(missing_ok=True)
+    shutil.copyfile(html_file, ARTIFACTS / "backup_report.html")
+    dom = chromium(f"--screenshot={screenshot}", "--dump-dom", html_file.as_uri(), profile=tmp_path / "profile").stdout
+
+    # The rendered DOM: one section per backup server with its counts, every backup name exact.
+    page = Page(dom)
+    sections = page.with_attribute("data-backup-server")
+    assert [(section["attrs"]["data-backup-server"], int(section["attrs"]["data-backups"])) for section in sections] == [
+        (server.name, sum(1 for backup_id in em.backup_ids() if em.data.backups[backup_id].server_id == server.id))
+        for server in sorted(em.data.backup_servers.values(), key=lambda server: server.name)]
+    for section in sections:
+        assert section["text"].count("Backup server") == 1
+    assert sorted(cell["text"] for cell in page.with_class("backup-name")) == sorted(em.data.backups[backup_id].name for backup_id in em.backup_ids())
+    assert [int(element["attrs"]["data-backups"]) for element in page.with_attribute("data-repository")] == [
+        repository["backup_count"] for server in report["backup_servers"] for repository in server["repositories"]]
+    assert "100.0 %" in dom and "No repository" in dom
+
+    # The screenshot: the full window, not blank, with green and red fullness bars.
+    width, height, pixels = png_pixels(screenshot.read_bytes())
+    assert (width, height) == SCREEN
+    colours = set(pixels)
+    assert len(colours) > 50, "a page, not a blank screen"
+    white = sum(1 for pixel in pixels if pixel == b"\xff\xff\xff")
+    assert white < 0.9 * len(pixels)
+
+    def close(pixel: bytes, colour: tuple) -> bool:
+        return all(abs(channel - wanted) <= 6 for channel, wanted in zip(pixel, colour))
+
+    assert sum(1 for pixel in colours if close(pixel, GREEN)) and sum(1 for pixel in pixels if close(pixel, GREEN)) > 500
+    assert sum(1 for pixel in pixels if close(pixel, RED)) > 500, "the full repository's bar is red"
+
+
+def test_selection_by_ids_and_names(em, connection, run_playbook, tmp_path):
+    # module_defaults for the action group carry the connection but for the password, which
+    # the role's variable adds; -vvvv shows every task.
+    unknown_id = "00000000-0000-4000-8000-000000000000"
+    ids = [data.SQL_BACKUP_ID, f"urn:veeam:Backup:{data.SEED_BACKUP_ID.upper()}", unknown_id]
+    names = [data.DUPLICATE_BACKUP_NAME, data.ESCAPE_BACKUP_NAME, data.SPACES_BACKUP_NAME.strip(), data.SQL_BACKUP_NAME]
+    module_defaults = {key: value for key, value in connection.items() if key != "password"}
+    run, dest = run_report(run_playbook, tmp_path, {"em_module_defaults": module_defaults, "backup_report_password": EM_PASSWORD,
+                                                    "backup_report_ids": ids, "backup_report_names": names,
+                                                    "backup_report_formats": ["json"]}, "-vvvv")
+    assert run.returncode == 0, run.output
+    assert EM_PASSWORD not in run.output
+    report = json.loads((dest / "backup_report.json").read_text(encoding="utf-8"))
+    selected = {data.SQL_BACKUP_ID, data.SEED_BACKUP_ID, *data.DUPLICATE_BACKUP_IDS, data.ESCAPE_BACKUP_ID}
+    assert report_groups(report) == expected_groups(em.data, selected), "each backup once, SQL Backup by id and by name"
+    assert report["totals"]["backups"] == len(selected)
+    assert report["missing"] == {"ids": [unknown_id], "names": [data.SPACES_BACKUP_NAME.strip()]}
+    assert report["selection"] == {"all": False, "ids": ids, "names": names}
+    assert em.stats()["logons"] == len(ids) + len(names), "one module call per id and per name"
+
+
+EXPECTATIONS_MET = [
+    {"name": data.SQL_BACKUP_NAME},
+    {"name": data.SQL_BACKUP_NAME, "repository": data.SQL_REPOSITORY_NAME, "backup_server": data.SQL_SERVER_NAME},
+    {"id": f"urn:veeam:Backup:{data.SEED_BACKUP_ID.upper()}", "repository": data.SEED_REPOSITORY_ID},
+    {"name": data.DUPLICATE_BACKUP_NAME, "backup_server": data.SEED_SERVER_NAME},
+    {"name": data.ESCAPE_BACKUP_NAME, "backup_server": data.SQL_SERVER_ID},
+]
+
+
+def test_met_expectations_pass(em, connection, run_playbook, tmp_path):
+    # In check mode: EM is only read, and the report is written all the same.
+    run, dest = run_report(run_playbook, tmp_path, {**connection_vars(connection), "backup_report_expect": EXPECTATIONS_MET,
+                                                    "backup_report_formats": ["markdown"]}, "--check")
+    assert run.returncode == 0, run.output
+    assert [path.name for path in dest.iterdir()] == ["backup_report.md"]
+    assert f"## Expectations: {len(EXPECTATIONS_MET)} of {len(EXPECTATIONS_MET)} met" in (dest / "backup_report.md").read_text(encoding="utf-8")
+    result = run.result["backup_report_result"]
+    assert result["unmet"] == []
+    assert result["report"]["expectations"]["met"] == len(EXPECTATIONS_MET)
+    assert all(entry["met"] and entry["reason"] is None for entry in result["report"]["expectations"]["results"])
+
+
+def test_unmet_expectations_fail_once_with_all_of_them_after_the_report(em, connection, run_playbook, tmp_path):
+    unmet = [
+        ({"name": "No such backup"}, "backup 'No such backup': not found"),
+        ({"id": "00000000-0000-4000-8000-000000000000"}, "backup 00000000-0000-4000-8000-000000000000: not found"),
+        ({"name": data.SQL_BACKUP_NAME, "repository": data.SEED_REPOSITORY_NAME},
+         f"backup 'SQL Backup' in repository '{data.SEED_REPOSITORY_NAME}': found only in repository "
+         f"'{data.SQL_REPOSITORY_NAME}' on backup server '{data.SQL_SERVER_NAME}'"),
+        ({"name": data.DUPLICATE_BACKUP_NAME, "backup_server": data.LEGACY_SERVER_NAME},
+         f"backup 'Exchange Backup' on backup server '{data.LEGACY_SERVER_NAME}': found only in repository "
+         f"'{data.SEED_REPOSITORY_NAME}' on backup server '{data.SEED_SERVER_NAME}'; repository '{data.SQL_REPOSITORY_NAME}' "
+         f"on backup server '{data.SQL_SERVER_NAME}'"),
+        ({"name": data.NO_REPOSITORY_BACKUP_NAME, "repository": data.LINUX_REPOSITORY_NAME},
+         f"backup '{data.NO_REPOSITORY_BACKUP_NAME}' in repository '{data.LINUX_REPOSITORY_NAME}': found only in no repository "
+         f"on backup server '{data.LEGACY_SERVER_NAME}'"),
+    ]
+    expect = [EXPECTATIONS_MET[0], *(expectation for expectation, _message in unmet), EXPECTATIONS_MET[1]]
+    run, dest = run_report(run_playbook, tmp_path, {**connection_vars(connection), "backup_report_expect": expect})
+    assert run.returncode != 0
+    assert run.result["failed"]
+    message = run.result["msg"]
+    assert message.splitlines() == [f"{len(unmet)} of {len(expect)} expected backups are not there:", *(f"- {line}" for _e, line in unmet)]
+    assert run.output.count("TASK [veeam_em.rest.backup_report : Fail on unmet expectations]") == 1
+    assert "expected backups are not there" in run.output
+
+    # The report was written first, all three files, with the expectations in it.
+    report = json.loads((dest / "backup_report.json").read_text(encoding="utf-8"))
+    assert report["totals"]["backups"] == len(em.backup_ids())
+    assert [entry["met"] for entry in report["expectations"]["results"]] == [True, *([False] * len(unmet)), True]
+    assert [entry["expectation"] for entry in run.result["backup_report_result"]["unmet"]] == [expectation for expectation, _m in unmet]
+    html = (dest / "backup_report.html").read_text(encoding="utf-8")
+    assert len(Page(html).with_class("unmet")) == len(unmet)
+    assert "❌ | backup 'No such backup' | not found |" in (dest / "backup_report.md").read_text(encoding="utf-8")
+
+
+def test_em_error_is_reported_without_the_password(em, connection, run_playbook, tmp_path):
+    run, dest = run_report(run_playbook, tmp_path, {**connection_vars(connection), "backup_report_password": "wrong password"}, "-vvv")
+    assert run.returncode != 0
+    assert run.result["msg"].startswith("Could not get the backups from Veeam Backup Enterprise Manager: ")
+    assert "401" in run.result["msg"] or "logon" in run.result["msg"].lower(), run.result["msg"]
+    assert "wrong password" not in run.output and EM_PASSWORD not in run.output
+    assert not dest.exists(), "no report without data"
+
+
+def test_expectations_are_validated(run_playbook, tmp_path):
+    expect = [{"repository": "x"}, {"name": "a", "id": "b"}, {"name": "a", "repo": "x"}]
+    run, dest = run_report(run_playbook, tmp_path, {"backup_report_url": "https://127.0.0.1:9", "backup_report_expect": expect})
+    assert run.returncode != 0
+    message = run.result["msg"]
+    assert message.startswith("Validation of arguments failed"), message
+    assert "one of the following is required: name, id found in backup_report_expect" in message
+    assert "parameters are mutually exclusive: name|id found in backup_report_expect" in message
+    assert "backup_report_expect.repo. Supported parameters include: backup_server, id, name, repository." in message
+    assert not dest.exists()
