@@ -4,6 +4,8 @@
 request log, faults, session expiry)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -117,6 +119,20 @@ class Emulator:
         it; waiting keeps it out of the next test's counters.
         """
         return self._app.wait_idle(timeout)
+
+    @contextmanager
+    def test_scope(self) -> Iterator[Emulator]:
+        """One test's use of a shared emulator: fresh counters and no fault before it;
+        after it, no request still running and no EM session left open."""
+        self.clear_faults()
+        self.wait_idle()
+        self.reset_stats()
+        yield self
+        self.clear_faults()
+        if not self.wait_idle():
+            raise AssertionError("a request to the emulator is still running")
+        if self.stats()["live_sessions"]:
+            raise AssertionError(f"{self.stats()['live_sessions']} EM session(s) left open")
 
     def reset_stats(self) -> None:
         """Zero the counters and empty the log; sessions stay."""

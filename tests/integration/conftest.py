@@ -63,25 +63,17 @@ def bulk_emulator(tmp_path_factory):
         yield em
 
 
-def _fresh(emulator):
-    """The emulator with fresh counters; afterwards, no fault left and no session open."""
-    emulator.clear_faults()
-    emulator.wait_idle()
-    emulator.reset_stats()
-    yield emulator
-    emulator.clear_faults()
-    assert emulator.wait_idle(), "a request to the emulator is still running"
-    assert emulator.stats()["live_sessions"] == 0, "an EM session was left open"
-
-
 @pytest.fixture
 def em(emulator):
-    yield from _fresh(emulator)
+    """The shared emulator, fresh for this test; the test fails if it leaves an EM session open."""
+    with emulator.test_scope():
+        yield emulator
 
 
 @pytest.fixture
 def bulk_em(bulk_emulator):
-    yield from _fresh(bulk_emulator)
+    with bulk_emulator.test_scope():
+        yield bulk_emulator
 
 
 def connection_to(em) -> dict:

@@ -28,14 +28,9 @@ def emulator(tmp_path_factory):
 
 @pytest.fixture
 def em(emulator):
-    """The emulator with fresh counters; every test must leave no session open."""
-    emulator.clear_faults()
-    emulator.wait_idle()
-    emulator.reset_stats()
-    yield emulator
-    emulator.clear_faults()
-    assert emulator.wait_idle(), "a request to the emulator is still running"
-    assert emulator.stats()["live_sessions"] == 0, "an EM session was left open"
+    """The shared emulator, fresh for this test; the test fails if it leaves an EM session open."""
+    with emulator.test_scope():
+        yield emulator
 
 
 @pytest.fixture
