@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Optional, Union
 from urllib.parse import urlsplit
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.common.parameters import env_fallback
 
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import InvalidInputError
 
