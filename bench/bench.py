@@ -376,8 +376,10 @@ def print_table(results: dict) -> None:
         ("hand-written uri playbook (all tasks)", versus["baseline_uri_tasks"], "s", ""),
         ("lookup of 50 ids", versus["lookup_task"], "s", f"baseline / lookup = {versus['baseline_vs_lookup']['median']:.0f}x"),
         ("module listing all 50", versus["module_listing_task"], "s", f"baseline / module = {versus['baseline_vs_module_listing']['median']:.0f}x"),
-        ("plain requests: logon + 50 GETs + logoff", versus["requests_floor"], "s", f"lookup task / requests = {versus['lookup_vs_requests_floor']['median']:.2f}x"),
-        ("lookup's own work, in process", versus["lookup_work_in_process"], "s", f"/ requests = {versus['lookup_work_vs_requests_floor']['median']:.2f}x"),
+        ("plain requests: logon + 50 GETs + logoff", versus["requests_floor"], "s",
+         f"lookup task / requests = {versus['lookup_vs_requests_floor']['median']:.2f}x"),
+        ("lookup's own work, in process", versus["lookup_work_in_process"], "s",
+         f"/ requests = {versus['lookup_work_vs_requests_floor']['median']:.2f}x"),
         ("Ansible's own set_fact task (a constant)", versus["set_fact_task"], "s", "the per-task floor"),
         ("emulator round trip per GET (client-side)", versus["emulator_round_trip_per_get"], "s", ""),
     ]
