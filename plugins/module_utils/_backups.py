@@ -112,14 +112,13 @@ def fetch_by_ids(client: EMClient, backup_ids: tuple[str, ...]) -> dict[str, Opt
     and EM may compare UIDs with regard to case).
     """
     unique = list(dict.fromkeys(backup_ids))
+    wanted = set(unique)
     found: dict[str, Optional[dict[str, Any]]] = {}
     if len(unique) > 1:
-        for start in range(0, len(unique), UID_BATCH):
-            batch = unique[start:start + UID_BATCH]
-            uid_filter = ",".join(f'UID=="{BACKUP_URN_PREFIX}{backup_id}"' for backup_id in batch)
+        for uid_filter in _or_filters("UID", [f"{BACKUP_URN_PREFIX}{backup_id}" for backup_id in unique]):
             for entity in _query(client, {"type": "Backup", "format": "Entities", "filter": uid_filter}, "Backups", "Backup"):
                 backup = normalize_backup(entity)
-                if backup["id"] in batch:
+                if backup["id"] in wanted:
                     found[backup["id"]] = backup
     for backup_id in unique:
         if backup_id not in found:
@@ -173,11 +172,7 @@ def add_restore_points(client: EMClient, backups: list[dict[str, Any]], every_ba
     every backup is listed, otherwise OR filters on the backups' UIDs, in batches."""
     by_backup: dict[str, list[dict[str, Any]]] = {backup["id"]: [] for backup in backups}
     params = {"type": "RestorePoint", "format": "Entities"}
-    if every_backup:
-        filters = [None]
-    else:
-        uids = [backup["uid"] for backup in backups]
-        filters = [",".join(f'BackupUid=="{uid}"' for uid in uids[start:start + UID_BATCH]) for start in range(0, len(uids), UID_BATCH)]
+    filters = [None] if every_backup else _or_filters("BackupUid", list(dict.fromkeys(backup["uid"] for backup in backups)))
     for query_filter in filters:
         query = params if query_filter is None else {**params, "filter": query_filter}
         for entity in _query(client, query, "RestorePoints", "RestorePoint"):
@@ -186,6 +181,11 @@ def add_restore_points(client: EMClient, backups: list[dict[str, Any]], every_ba
                 points.append(normalize_restore_point(entity))
     for backup in backups:
         backup["restore_points"] = by_backup[backup["id"]]
+
+
+def _or_filters(field: str, uids: list[str]) -> list[str]:
+    """Query filters matching any of ``uids`` in ``field``, ``UID_BATCH`` UIDs per filter."""
+    return [",".join(f'{field}=="{uid}"' for uid in uids[start:start + UID_BATCH]) for start in range(0, len(uids), UID_BATCH)]
 
 
 def _query(client: EMClient, params: dict[str, str], plural: str, singular: str) -> Iterator[dict[str, Any]]:
