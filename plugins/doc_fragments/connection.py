@@ -15,7 +15,11 @@ options:
       - Address of Veeam Backup Enterprise Manager (EM).
       - Accepts V(em01), V(em01:9398), V(https://em01:9398) or V(https://em01:9398/api/).
         Without a scheme, C(https) is used; without a port, 9398 for C(https) and 9399 for C(http);
-        C(/api) is appended when missing.
+        C(/api) is appended when missing (a path that ends in C(/api) in any case is kept).
+      - Requests go through the proxy that the environment sets (E(HTTPS_PROXY), E(HTTP_PROXY),
+        E(ALL_PROXY)) unless E(NO_PROXY) names EM's host.
+      - Redirects are never followed, and fail the call. EM does not redirect its API, and a redirect
+        would carry the session to another host.
       - Modules read E(VEEAM_EM_URL) when this is not set.
     type: str
     required: true
@@ -24,6 +28,8 @@ options:
       - EM user to log on with, for example V(DOMAIN\\user). Needs an EM role
         (Portal Administrator, Portal User or Restore Operator).
       - Required with O(password) unless O(session_id) is set.
+      - White space around O(username), O(password) and O(session_id) is removed; a control
+        character (a line break, a tab) in them is refused before any request.
       - Modules read E(VEEAM_EM_USERNAME) when this is not set.
     type: str
   password:
@@ -51,14 +57,20 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for EM to connect and to answer, per request.
+      - The most seconds one request may take, from connecting to the last byte of the answer
+        (a deadline, not a limit per read, so an answer that trickles in is cut off too).
+      - A call with its own logon makes at least three requests (logon, read, logoff), each with
+        this deadline and its retries, so one request takes at most O(timeout) times (O(retries) + 1)
+        seconds plus the backoff between the tries (0, 1, 2, 4, 5, 5... seconds).
       - Modules read E(VEEAM_EM_TIMEOUT) when this is not set.
     type: int
     default: 30
   retries:
     description:
-      - How often a GET is retried after a connection error or an HTTP 502, 503 or 504, with backoff.
-        Logon and logoff are never retried.
+      - How often a GET is retried after a connection error, a timeout, an answer cut off, or an
+        HTTP 502, 503 or 504, with backoff.
+      - Logon and logoff are retried only when no connection could be made (nothing was sent), so
+        EM never receives a logon twice.
       - Modules read E(VEEAM_EM_RETRIES) when this is not set.
     type: int
     default: 3

@@ -12,6 +12,11 @@ description:
     the RV(veeam_em.rest.veeam_em_backup_info#module:backups) items of
     M(veeam_em.rest.veeam_em_backup_info).
   - Without terms, returns the backups named O(name), or every backup, as a list.
+  - Call it with C(query()) (or C(lookup(..., wantlist=True))) wherever a list is expected.
+    Ansible's C(lookup()) returns a one-item list as that item, so a single backup comes back as a
+    dictionary and several as a list; C(lookup(..., name=X)) is a dictionary when exactly one
+    backup has that name, and a list otherwise. C(lookup()) with one ID and a key after it
+    (C(lookup(..., backup_id).name)) relies on that and is fine.
   - All terms of one call share one EM session and one TCP/TLS connection
     (a logon, one request per term, a logoff); the logoff also happens when a term fails.
   - A lookup runs again each time its template is evaluated, with a logon of its own each time.
@@ -85,6 +90,7 @@ EXAMPLES = r"""
 RETURN = r"""
 _raw:
   description:
+    - A list, as C(query()) returns it; C(lookup()) turns a one-item list into that item.
     - One normalized backup per term, in term order, each exactly as an item of the
       RV(veeam_em.rest.veeam_em_backup_info#module:backups) list of M(veeam_em.rest.veeam_em_backup_info)
       (keys C(id), C(uid), C(name), C(href), C(platform), C(backup_type), C(repository), C(backup_server),

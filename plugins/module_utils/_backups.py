@@ -189,18 +189,39 @@ def _or_filters(field: str, uids: list[str]) -> list[str]:
 
 
 def _query(client: EMClient, params: dict[str, str], plural: str, singular: str) -> Iterator[dict[str, Any]]:
-    """Entities of a query, page after page until ``PagingInfo`` says it was the last."""
-    page = 1
+    """Entities of a query, page after page, each entity once.
+
+    Bounded whatever EM (or a cache between it and us) answers: page N+1 is
+    asked for after page N, never the page EM names, and the listing ends after
+    the number of pages the first page announced, or at an empty page (backups
+    deleted meanwhile). A page that repeats earlier entities only is an error,
+    not a quiet end: the listing would be incomplete.
+    """
+    seen: set[str] = set()
+    page, pages_count = 1, None
     while True:
         document = client.get("query", params={**params, "pageSize": str(PAGE_SIZE), "page": str(page)})
         if document.root != "QueryResult":
             raise UnreadableResponseError(f"EM answered GET {document.url} with a <{document.root}> document where a <QueryResult> was expected.")
+        fresh = []
         entities = query_entities(document.content, plural, singular)
-        yield from entities
-        page_number, pages_count = query_pages(document.content)
-        if page_number >= pages_count or not entities:
+        for entity in entities:
+            identity = entity.get("@UID") or entity.get("@Href") or repr(entity)
+            if identity not in seen:
+                seen.add(identity)
+                fresh.append(entity)
+        if not fresh:
+            if entities and page > 1:
+                raise UnreadableResponseError(
+                    f"EM answered page {page} of {pages_count} of GET {document.url} with entities of earlier pages "
+                    "only: its paging does not advance (a cache between Ansible and EM?), so the listing would be incomplete."
+                )
             return
-        page = page_number + 1
+        yield from fresh
+        pages_count = pages_count or query_pages(document.content)[1]
+        if page >= pages_count:
+            return
+        page += 1
 
 
 def _shown(value: Any) -> str:

@@ -55,7 +55,7 @@ class ConnectionSettings:
 
 def connection_settings(options: dict[str, Any]) -> ConnectionSettings:
     """Check the connection options of any plugin and fold them into settings."""
-    username, password, session_id = options.get("username"), options.get("password"), options.get("session_id")
+    username, password, session_id = (credential(options, name) for name in ("username", "password", "session_id"))
     if not session_id and not (username and password):
         raise InvalidInputError(
             "EM credentials are missing: set username and password (or VEEAM_EM_USERNAME and "
@@ -84,11 +84,32 @@ def connection_settings(options: dict[str, Any]) -> ConnectionSettings:
     )
 
 
+def credential(options: dict[str, Any], name: str) -> Optional[str]:
+    """A credential option without surrounding white space; one holding a control character is refused.
+
+    A token read from a file often ends with a line break, which would make an
+    invalid header whose error text quotes the token. The message names the
+    option and the position, never the value.
+    """
+    value = options.get(name)
+    if value is None:
+        return None
+    text = str(value).strip()
+    for position, character in enumerate(text, start=1):
+        if ord(character) < 32 or ord(character) == 127:
+            raise InvalidInputError(
+                f"{name} holds a control character (code {ord(character)}) at position {position}: "
+                f"give the {name} without line breaks, tabs or other control characters."
+            )
+    return text or None
+
+
 def normalize_base_url(url: Optional[str]) -> str:
     """Turn ``em01``, ``em01:9398``, ``https://em01:9398/api/`` alike into ``https://em01:9398/api``.
 
     No scheme means https; no port means EM's default for the scheme; ``/api``
-    is appended when the path does not end with it already.
+    is appended when the path does not end with it already, in any case (EM routes
+    paths without regard to case).
     """
     text = (url or "").strip()
     if not text:
@@ -107,6 +128,6 @@ def normalize_base_url(url: Optional[str]) -> str:
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     port = port or (DEFAULT_HTTPS_PORT if parts.scheme == "https" else DEFAULT_HTTP_PORT)
     path = parts.path.rstrip("/")
-    if not path.endswith("/api"):
+    if not path.lower().endswith("/api"):
         path = f"{path}/api"
     return f"{parts.scheme}://{host}:{port}{path}"

@@ -29,6 +29,10 @@ class CertificateError(CommunicationError):
     """EM's TLS certificate could not be verified."""
 
 
+class RedirectError(CommunicationError):
+    """EM's address answered with a redirect, which is never followed (it would carry the session away)."""
+
+
 class AuthenticationError(VeeamEMError):
     """EM refused the credentials or the session (HTTP 401)."""
 

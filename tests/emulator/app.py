@@ -132,6 +132,14 @@ def _dotnet_url_encode(value: str) -> str:
     return re.sub(r"%[0-9A-F]{2}", lambda match: match.group(0).lower(), encoded)
 
 
+def _trickled(body: bytes, interval: float) -> Iterator[bytes]:
+    """``body`` one byte at a time, ``interval`` seconds apart: an answer that never times out a read."""
+    for index in range(len(body)):
+        if index:
+            time.sleep(interval)
+        yield body[index:index + 1]
+
+
 def _huge_body(size: int) -> Iterator[bytes]:
     """``size`` bytes of EntityReferences-looking XML, produced chunk by chunk."""
     head = document(f"<EntityReferences{ROOT_NS}>")
@@ -246,6 +254,12 @@ class EmulatorApp:
             # The server drops the connection instead of sending this response.
             call.request.environ[ABORT_CONNECTION] = True
             return Response(b""), route
+        if kind == "redirect":
+            response = Response(b"", status=fault.params["status"])
+            response.headers["Location"] = fault.params["location"]
+            return response, route
+        if kind == "fixed_page":
+            call.params["page"] = str(fault.params["page"])
         if kind == "huge":
             size = fault.params["size"]
             return Response(_huge_body(size), content_type=XML_TYPE, direct_passthrough=True,
@@ -265,6 +279,11 @@ class EmulatorApp:
             self._replace_body(response, fault)
         if kind == "cut":
             call.request.environ[CUT_CONNECTION] = True
+        if kind == "trickle":
+            body = response.get_data()
+            response = Response(_trickled(body, fault.params["interval"]), status=response.status_code,
+                                content_type=response.content_type, direct_passthrough=True,
+                                headers={"Content-Length": str(len(body))})
         return response, route
 
     @staticmethod

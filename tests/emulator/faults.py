@@ -30,6 +30,12 @@ FAULT_KINDS: dict[str, dict[str, Any]] = {
     "cut": {},
     # Answer 200 with an application/xml body of ``size`` bytes, streamed.
     "huge": {"size": _REQUIRED},
+    # Answer with a redirect to ``location``, without running the handler.
+    "redirect": {"status": 302, "location": _REQUIRED},
+    # Run the handler, then send its body one byte every ``interval`` seconds.
+    "trickle": {"interval": 0.25},
+    # Serve a query as if it asked for page ``page``: paging that never advances.
+    "fixed_page": {"page": 1},
 }
 
 

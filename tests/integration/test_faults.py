@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from conftest import BIN_DIR, EM_PASSWORD, EM_USERNAME, connection_to
 from emulator import Emulator
@@ -44,15 +45,15 @@ class Outcome:
 def fetch(em, run_playbook):
     """Get backups through the module or the lookup with the emulator's connection and overrides."""
 
-    def run(plugin, ids=(SEED_ID,), *args, target=None, **overrides):
+    def run(plugin, ids=(SEED_ID,), *args, target=None, env=None, **overrides):
         options = {**connection_to(target or em), "timeout": TIMEOUT, "retries": RETRIES, **overrides}
         options = {key: value for key, value in options.items() if value is not None}
         started = time.monotonic()
         if plugin == "module":
             [backup_id] = ids
-            result = run_playbook("backup_info.yml", {"module_args": {**options, "id": backup_id}}, *args)
+            result = run_playbook("backup_info.yml", {"module_args": {**options, "id": backup_id}}, *args, env=env)
         else:
-            result = run_playbook("lookup.yml", {"backup_ids": list(ids), "lookup_options": options}, *args)
+            result = run_playbook("lookup.yml", {"backup_ids": list(ids), "lookup_options": options}, *args, env=env)
         outcome = Outcome(result, time.monotonic() - started)
         assert result.result is not None, result.output
         assert "Traceback" not in result.output, result.output
@@ -319,3 +320,105 @@ def test_1000_lookups_in_8_parallel_forks(em, tmp_path, ansible_env):
     assert (stats["logons"], stats["logoffs"]) == (hosts * per_host, hosts * per_host)
     assert stats["requests"] == 3 * hosts * per_host
     print(f"1000 lookups in {time.monotonic() - started:.1f} s")
+
+
+# Hostile networks, part two: redirects, tokens in messages, paging, deadlines, proxies.
+
+@pytest.fixture
+def silent_port():
+    """A TCP port that accepts connections and never answers; ``accepted()`` counts them."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.setblocking(False)
+    taken = []
+
+    def accepted() -> int:
+        while True:
+            try:
+                taken.append(server.accept()[0])
+            except BlockingIOError:
+                return len(taken)
+
+    yield server.getsockname()[1], accepted
+    for connection in taken:
+        connection.close()
+    server.close()
+
+
+@pytest.mark.parametrize("scheme", ["https", "http"], ids=["other-host", "https-to-http"])
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_a_redirect_fails_the_call_and_is_never_followed(em, fetch, silent_port, plugin, scheme):
+    port, accepted = silent_port
+    em.inject("redirect", method="GET", location=f"{scheme}://127.0.0.1:{port}/api/backups/{SEED_ID}?format=Entity&sig=abc")
+    outcome = fetch(plugin)
+    assert outcome.failed
+    assert f"with a redirect (HTTP 302) to {scheme}://127.0.0.1:{port}, which this collection does not follow" in outcome.msg
+    assert "sig=abc" not in outcome.msg
+    assert accepted() == 0, "the redirect's target must receive nothing"
+    assert methods(em) == [("POST", 201), ("GET", 302), ("DELETE", 204)]
+
+
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_a_session_id_with_a_line_break_never_shows_at_vvv(em, fetch, plugin):
+    logon = requests.post(f"{em.url}/api/sessionMngr/?v=latest", auth=(EM_USERNAME, EM_PASSWORD.encode()), verify=em.ca_path, timeout=5)
+    token = logon.headers["X-RestSvcSessionId"]
+    try:
+        outcome = fetch(plugin, (SEED_ID,), "-vvv",
+                        username=None, password=None, session_id=f"{token}\n")
+        assert not outcome.failed, outcome.msg
+        assert [backup["id"] for backup in outcome.backups] == [SEED_ID]
+        for shown in (token, repr(f"{token}\n")[1:-1], token[:16]):
+            assert shown not in outcome.run.output and shown not in str(outcome.run.result)
+    finally:
+        session_id = logon.text.split("<SessionId>")[1].split("<")[0]
+        requests.delete(f"{em.url}/api/logonSessions/{session_id}", headers={"X-RestSvcSessionId": token}, verify=em.ca_path, timeout=5)
+
+
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_a_control_character_in_the_password_is_refused_before_any_request(em, fetch, plugin):
+    outcome = fetch(plugin, password="s3cret\x1bPa55")
+    assert outcome.failed
+    assert "password holds a control character (code 27) at position 7" in outcome.msg
+    assert "s3cret" not in outcome.run.output
+    assert em.stats()["requests"] == 0
+
+
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_paging_that_never_advances_ends_without_duplicates(bulk_em, run_playbook, plugin):
+    bulk_em.inject("fixed_page", method="GET", path="/api/query", page=1, times=None)
+    options = {**connection_to(bulk_em), "timeout": TIMEOUT, "retries": RETRIES}
+    if plugin == "module":
+        run = run_playbook("backup_info.yml", {"module_args": options})
+    else:
+        run = run_playbook("lookup.yml", {"backup_ids": [], "lookup_options": options})
+    assert "Traceback" not in run.output
+    assert run.result["failed"]
+    assert "paging does not advance" in run.result["msg"] and "the listing would be incomplete" in run.result["msg"]
+    pages_count = -(-len(bulk_em.data.backups) // 1000)
+    queries = [entry for entry in bulk_em.request_log() if entry["path"] == "/api/query"]
+    assert len(queries) == 2 and bulk_em.stats()["requests"] <= pages_count + 3
+
+
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_timeout_is_a_deadline_for_a_trickling_answer(em, fetch, plugin):
+    em.inject("trickle", method="GET", interval=0.2, times=None)
+    outcome = fetch(plugin, timeout=2, retries=0)
+    assert outcome.failed
+    assert f"EM at 127.0.0.1:{em.port} did not answer within the timeout of 2 seconds (GET https://" in outcome.msg
+    assert "retr" not in outcome.msg
+    assert outcome.seconds < 2 + ANSIBLE_OVERHEAD
+
+
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_a_dead_proxy_is_named_instead_of_em(em, fetch, plugin):
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    dead_port = closed.getsockname()[1]
+    closed.close()
+    proxy = {"HTTPS_PROXY": f"http://proxy-user:pr0xy-Pa55@127.0.0.1:{dead_port}", "NO_PROXY": "", "no_proxy": ""}
+    outcome = fetch(plugin, retries=0, env=proxy)
+    assert outcome.failed
+    assert f"through the proxy http://127.0.0.1:{dead_port}" in outcome.msg and "NO_PROXY" in outcome.msg
+    assert "pr0xy-Pa55" not in outcome.run.output
+    assert em.stats()["requests"] == 0

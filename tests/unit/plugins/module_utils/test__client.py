@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 
 import pytest
@@ -17,6 +18,7 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._errors import (
     CertificateError,
     CommunicationError,
     NotFoundError,
+    RedirectError,
     UnreadableResponseError,
 )
 
@@ -89,7 +91,7 @@ def test_persistent_503_names_status_and_em_message_and_still_logs_off(em, clien
     assert methods(em)[-1] == ("DELETE", 204)
 
 
-def test_logon_is_never_retried(em, client_for):
+def test_logon_is_not_retried_once_sent(em, client_for):
     em.inject("status", method="POST", status=503, times=1)
     with pytest.raises(APIError, match="HTTP 503 for POST"):
         with client_for(retries=3):
@@ -156,3 +158,142 @@ def test_unreachable_em_names_host_and_port():
     with pytest.raises(CommunicationError, match=r"Could not reach EM at 127\.0\.0\.1:1 .*Connection refused"):
         with EMClient(settings):
             pass
+
+
+@pytest.fixture
+def listener():
+    """A TCP port that accepts connections and never answers; ``accepted()`` counts them."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.setblocking(False)
+    taken = []
+
+    def accepted() -> int:
+        while True:
+            try:
+                taken.append(server.accept()[0])
+            except BlockingIOError:
+                return len(taken)
+
+    yield server.getsockname()[1], accepted
+    for connection in taken:
+        connection.close()
+    server.close()
+
+
+@pytest.mark.parametrize("scheme", ["https", "http"])
+def test_redirects_are_refused_and_never_followed(em, client_for, listener, scheme):
+    port, accepted = listener
+    em.inject("redirect", method="GET", location=f"{scheme}://127.0.0.1:{port}/api/{SEED}?format=Entity&token=x")
+    with pytest.raises(RedirectError) as error:
+        with client_for() as client:
+            client.get(SEED, params=ENTITY)
+    message = str(error.value)
+    assert f"with a redirect (HTTP 302) to {scheme}://127.0.0.1:{port}," in message
+    assert "format=Entity" not in message.split(" to ", 1)[1] and "token" not in message
+    assert accepted() == 0
+    assert methods(em) == [("POST", 201), ("GET", 302), ("DELETE", 204)]
+
+
+def test_a_redirected_logon_opens_no_session(em, client_for, listener):
+    port, accepted = listener
+    em.inject("redirect", method="POST", status=307, location=f"http://127.0.0.1:{port}/api/sessionMngr/")
+    with pytest.raises(RedirectError, match="HTTP 307"):
+        with client_for():
+            pass
+    assert accepted() == 0 and methods(em) == [("POST", 307)]
+
+
+def test_timeout_bounds_a_trickling_answer(em, client_for):
+    em.inject("trickle", method="GET", interval=0.2, times=None)
+    started = time.monotonic()
+    with pytest.raises(CommunicationError, match=r"did not answer within the timeout of 1 seconds \(GET [^,]*\)\.$"):
+        with client_for(timeout=1, retries=0) as client:
+            client.get(SEED, params=ENTITY)
+    assert time.monotonic() - started < 2.5  # 1 s for the GET, the rest for logon and logoff
+
+
+def test_a_trickling_answer_is_retried_with_a_deadline_each(em, client_for):
+    em.inject("trickle", method="GET", interval=0.2, times=None)
+    with pytest.raises(CommunicationError, match=r"timeout of 1 seconds \(GET .*, after 1 retry\)"):
+        with client_for(timeout=1, retries=1) as client:
+            client.get(SEED, params=ENTITY)
+    assert [status for method, status in methods(em) if method == "GET"] == [200, 200]
+
+
+def test_a_slow_but_complete_answer_within_the_deadline_is_read(em, client_for):
+    em.inject("trickle", method="GET", interval=0.0005, times=1)
+    with client_for(timeout=5, retries=0) as client:
+        assert client.get(SEED, params=ENTITY).root == "Backup"
+
+
+@pytest.mark.parametrize("retries, wording", [(0, r"\(GET [^,)]*\)"), (1, r"after 1 retry\)"), (2, r"after 2 retries\)")])
+def test_messages_count_the_retries_that_happened(em, client_for, retries, wording):
+    em.inject("reset", method="GET", times=None)
+    with pytest.raises(CommunicationError, match=wording):
+        with client_for(retries=retries) as client:
+            client.get(SEED, params=ENTITY)
+    assert len([method for method, _status in methods(em) if method == "GET"]) == retries + 1
+
+
+def test_logon_is_retried_when_no_connection_could_be_made(monkeypatch):
+    settings = connection_settings({"url": "https://127.0.0.1:1", "username": "u", "password": "p", "retries": 2})
+    attempts = []
+    original = _client.EMClient._attempt  # pylint: disable=protected-access
+
+    def counting(self, *args, **kwargs):
+        attempts.append(args[0])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(_client.EMClient, "_attempt", counting)
+    with pytest.raises(CommunicationError, match=r"\(POST https://127\.0\.0\.1:1/api/sessionMngr/, after 2 retries\): Connection refused"):
+        with EMClient(settings):
+            pass
+    assert attempts == ["POST"] * 3
+
+
+def test_backoff_is_urllib3s_schedule_with_a_cap():
+    assert [_client.backoff_seconds(retry) for retry in range(1, 7)] == [0.0, 1.0, 2.0, 4.0, 5.0, 5.0]
+
+
+def test_session_id_with_a_line_break_is_used_stripped_and_never_shown(em, client_for):
+    with client_for() as owner:
+        token = owner._http.headers[_client.SESSION_HEADER]  # pylint: disable=protected-access
+        em.reset_stats()
+        with client_for(session_id=f"{token}\n") as borrower:
+            assert borrower.get(SEED, params=ENTITY).status == 200
+
+
+def test_an_invalid_header_is_described_without_its_value(em, client_for):
+    with client_for() as client:
+        client._http.headers["X-Probe"] = "s3cret-token\n"  # pylint: disable=protected-access
+        with pytest.raises(CommunicationError) as error:
+            client.get(SEED, params=ENTITY)
+        del client._http.headers["X-Probe"]  # pylint: disable=protected-access
+    assert "s3cret-token" not in str(error.value) and "header is not valid" in str(error.value)
+
+
+def test_a_dead_proxy_is_named_without_its_credentials(monkeypatch, listener):
+    port, _accepted = listener
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    dead_port = closed.getsockname()[1]
+    closed.close()
+    for name in ("NO_PROXY", "no_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://proxyuser:pr0xy-Secret@127.0.0.1:{dead_port}")
+    settings = connection_settings({"url": f"https://127.0.0.1:{port}", "username": "u", "password": "p", "retries": 0})
+    with pytest.raises(CommunicationError) as error:
+        with EMClient(settings):
+            pass
+    message = str(error.value)
+    assert f"through the proxy http://127.0.0.1:{dead_port}" in message and "NO_PROXY" in message
+    assert "pr0xy-Secret" not in message and "proxyuser" not in message
+
+
+def test_no_proxy_bypasses_the_proxy(monkeypatch, em, client_for):
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:1")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with client_for() as client:
+        assert client.get(SEED, params=ENTITY).status == 200

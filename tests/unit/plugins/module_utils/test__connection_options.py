@@ -30,6 +30,9 @@ CREDENTIALS = {"url": "em01", "username": "svc", "password": "s3cret-Pa55"}
     ("  https://EM01:9398/  ", "https://em01:9398/api"),
     ("[::1]:9398", "https://[::1]:9398/api"),
     ("https://proxy.example.com/veeam/api/", "https://proxy.example.com:9398/veeam/api"),
+    ("https://em01:9398/API", "https://em01:9398/API"),
+    ("https://em01:9398/Api/", "https://em01:9398/Api"),
+    ("em01/aPI", "https://em01:9398/aPI"),
 ])
 def test_url_forms(url, base):
     assert normalize_base_url(url) == base
@@ -56,6 +59,20 @@ def test_credentials_or_session_are_required(options):
 def test_session_id_wins_over_credentials():
     settings = connection_settings({**CREDENTIALS, "session_id": "tok+en/=="})
     assert (settings.session_id, settings.username, settings.password) == ("tok+en/==", None, None)
+
+
+@pytest.mark.parametrize("name", ["username", "password", "session_id"])
+def test_credentials_lose_surrounding_white_space(name):
+    settings = connection_settings({**CREDENTIALS, name: " \tvalue-1==\r\n"})
+    assert getattr(settings, name) == "value-1=="
+
+
+@pytest.mark.parametrize("name", ["username", "password", "session_id"])
+@pytest.mark.parametrize("character", ["\n", "\x00", "\x1b", "\x7f"])
+def test_control_characters_in_credentials_are_refused_without_the_value(name, character):
+    with pytest.raises(InvalidInputError, match=f"^{name} holds a control character") as error:
+        connection_settings({**CREDENTIALS, name: f"s3cret{character}Pa55"})
+    assert "s3cret" not in str(error.value) and "Pa55" not in str(error.value)
 
 
 @pytest.mark.parametrize("validate_certs, ca_path, verify", [(True, None, True), (True, "/ca.pem", "/ca.pem"), (False, "/ca.pem", False), (False, None, False)])
