@@ -651,6 +651,36 @@ def test_fault_huge(em: Emulator, client: Client) -> None:
     assert client.get("/backups").status_code == 200  # the connection is still usable
 
 
+def test_fault_redirect(em: Emulator, client: Client) -> None:
+    em.inject("redirect", status=307, location="http://elsewhere.invalid/api/backups")
+    response = client.get("/backups", allow_redirects=False)
+    assert (response.status_code, response.headers["Location"]) == (307, "http://elsewhere.invalid/api/backups")
+    assert client.get("/backups").status_code == 200
+
+
+def test_fault_trickle(em: Emulator, client: Client) -> None:
+    whole = client.get(f"/backups/{SEED_BACKUP_ID}").content
+    em.inject("trickle", interval=0.01)
+    start = time.perf_counter()
+    response = client.get(f"/backups/{SEED_BACKUP_ID}")
+    assert response.content == whole
+    assert time.perf_counter() - start >= 0.01 * (len(whole) - 1)
+
+
+def test_fault_fixed_page(bulk_em: Emulator) -> None:
+    client = Client(bulk_em)
+    client.logon()
+    bulk_em.inject("fixed_page", path="/query", times=None)
+    try:
+        first = parse(client.query(type="Backup", pageSize="10", page="1"))
+        third = parse(client.query(type="Backup", pageSize="10", page="3"))
+    finally:
+        bulk_em.clear_faults()
+    assert first["QueryResult"]["PagingInfo"]["@PageNum"] == third["QueryResult"]["PagingInfo"]["@PageNum"] == "1"
+    assert first == third
+    assert parse(client.query(type="Backup", pageSize="10", page="3"))["QueryResult"]["PagingInfo"]["@PageNum"] == "3"
+
+
 def test_inject_validates_its_arguments(em: Emulator) -> None:
     with pytest.raises(ValueError):
         em.inject("explode")
