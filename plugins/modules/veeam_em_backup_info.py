@@ -129,7 +129,7 @@ EXAMPLES = r"""
 RETURN = r"""
 backups:
   description:
-    - The backups, normalized from EM's XML: in the order of the IDs given with O(id), otherwise in EM's order.
+    - The backups, normalized from EM's XML, in the order of the IDs given with O(id), otherwise in EM's order.
       An empty list when EM knows none of the IDs or no backup has the name.
     - Elements that EM sends empty (such as C(<Description />)) are empty strings; elements it leaves out are null.
     - Child elements of C(<Backup>) that newer EM versions add appear as extra keys, in snake_case.
