@@ -126,15 +126,20 @@ WEST_REPOSITORY_ID = "0f3b9d2c-61e4-4a7b-9c85-d2e0a4b7c619"
 PAYROLL_ID = "6a1d3e52-0b7c-4f19-a2d4-77c0e1f9b3a8"
 
 
-def document_from(fixture: str, expected_root: str) -> dict:
-    root, content = parse_document((FIXTURES / fixture).read_bytes())
+#: Some EM responses start with one. Added here, not in the files: ansible-test refuses files that start with it.
+BYTE_ORDER_MARK = b"\xef\xbb\xbf"
+
+
+def document_from(fixture: str, expected_root: str, byte_order_mark: bool = False) -> dict:
+    body = (FIXTURES / fixture).read_bytes()
+    root, content = parse_document(BYTE_ORDER_MARK + body if byte_order_mark else body)
     assert root == expected_root
     return content
 
 
 def test_entity_with_byte_order_mark_declaration_and_schema_namespaces():
-    assert (FIXTURES / "backup_documented_entity.xml").read_bytes().startswith(b"\xef\xbb\xbf<?xml")
-    assert backup_from("backup_documented_entity.xml") == {
+    assert (FIXTURES / "backup_documented_entity.xml").read_bytes().startswith(b"<?xml")
+    assert normalize_backup(document_from("backup_documented_entity.xml", "Backup", byte_order_mark=True)) == {
         "id": PAYROLL_ID,
         "uid": f"urn:veeam:Backup:{PAYROLL_ID}",
         "name": "Payroll Nightly",
@@ -187,7 +192,7 @@ def test_empty_elements_are_empty_strings_and_absent_ones_null():
 
 
 def test_backup_server_with_empty_description():
-    details = backup_server_details(document_from("backup_server_empty_description.xml", "BackupServer"))
+    details = backup_server_details(document_from("backup_server_empty_description.xml", "BackupServer", byte_order_mark=True))
     assert details == {"description": "", "port": 9392, "version": "12.3.1.1139"}
     assert backup_server_details({}) == {"description": None, "port": None, "version": None}
 
