@@ -327,23 +327,22 @@ def main() -> None:
 
     given_ids = module.params["id"] or []
     warnings: list[str] = []
-    backups, unknown, failure = [], set(), None
+    result, unknown, failure = {"changed": False, "backups": []}, set(), None
     try:
         selection = backup_selection(given_ids, module.params)
         client = EMClient(connection_settings(module.params))
         warnings = client.warnings
         with client:
-            backups = get_backups(client, selection, on_missing=unknown.add)
+            result["backups"] = get_backups(client, selection, on_missing=unknown.add)
+        if given_ids:
+            # As the user wrote them, so that they compare with the ids given.
+            result["missing"] = [given for given, backup_id in zip(given_ids, selection.ids) if backup_id in unknown]
     except VeeamEMError as error:
         failure = str(error)
     for warning in warnings:
         module.warn(warning)
     if failure:
         module.fail_json(msg=failure)
-    result = {"changed": False, "backups": backups}
-    if given_ids:
-        # As the user wrote them, so that they compare with the ids given.
-        result["missing"] = [given for given, backup_id in zip(given_ids, selection.ids) if backup_id in unknown]
     module.exit_json(**result)
 
 
