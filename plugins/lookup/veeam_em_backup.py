@@ -18,7 +18,10 @@ description:
     backup has that name, and a list otherwise. C(lookup()) with one ID and a key after it
     (C(lookup(..., backup_id).name)) relies on that and is fine.
   - All terms of one call share one EM session and one TCP/TLS connection
-    (a logon, one request per term, a logoff); the logoff also happens when a term fails.
+    (a logon, one request of EM's query service per 40 terms, a logoff, plus a read per term the
+    query did not return); the logoff also happens when a term fails.
+  - A keyword that is no option of this lookup (a typo such as C(restore_point=true)) fails the lookup
+    before a request is made, naming it and listing the options.
   - A lookup runs again each time its template is evaluated, with a logon of its own each time.
     Where the same backups are used in many tasks, register the module's result once instead.
 author:
@@ -127,6 +130,7 @@ class LookupModule(LookupBase):
     """Backups for templates, through the module's own code path."""
 
     def run(self, terms, variables=None, **kwargs):
+        self._refuse_unknown_options(kwargs)
         self.set_options(var_options=variables, direct=kwargs)
         for library, _error in missing_libraries():
             raise AnsibleLookupError(missing_required_lib(library))
@@ -145,6 +149,20 @@ class LookupModule(LookupBase):
             for warning in warnings:
                 display.warning(warning)
         return backups
+
+    def _refuse_unknown_options(self, keywords: dict) -> None:
+        """Fail on a keyword that is no option, before any request.
+
+        Ansible passes such keywords through silently: a typo (``restore_point=true``)
+        would otherwise return other data than asked for.
+        """
+        known = sorted(name for name in self.option_definitions if not name.startswith("_"))
+        unknown = [name for name in keywords if name not in known]
+        if unknown:
+            raise AnsibleLookupError(
+                f"Unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} for the "
+                f"veeam_em.rest.veeam_em_backup lookup; its options are: {', '.join(known)}."
+            )
 
 
 def _report_missing(on_missing: str, warnings: list[str], backup_id: str) -> None:

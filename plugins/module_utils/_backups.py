@@ -4,9 +4,10 @@
 
 Private to veeam_em.rest: not a public API, may change without notice.
 
-``get_backups`` fetches by id, by name or all, then adds linked details and
-restore points with as few requests as EM allows: pages of the query service
-instead of a request per backup, and one request per distinct linked entity.
+``get_backups`` fetches by id, by name or all, names the parents of child
+backups, then adds linked details and restore points with as few requests as EM
+allows: pages of the query service instead of a request per backup, and one
+request per distinct linked entity.
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ def get_backups(client: EMClient, selection: BackupSelection, on_missing: Callab
                 backups.append(found[backup_id])
     else:
         backups = list_backups(client, selection.name)
+    name_parent_backups(client, backups)
     for link in selection.expand:
         expand_link(client, backups, link)
     if selection.restore_points:
@@ -147,6 +149,34 @@ def list_backups(client: EMClient, name: Optional[str] = None) -> list[dict[str,
     backups = [normalize_backup(entity) for entity in _query(client, params, "Backups", "Backup")]
     # EM's filter may ignore case; the name must match exactly.
     return backups if name is None else [backup for backup in backups if backup["name"] == name]
+
+
+def name_parent_backups(client: EMClient, backups: list[dict[str, Any]]) -> None:
+    """Give each child backup's ``parent_backup`` the parent's real name.
+
+    EM names the parent link of every ``ChildBackup`` with the placeholder
+    "Parent Backup". A parent among ``backups`` lends its name without a request;
+    any other is read once, however many of its children there are. A parent EM
+    cannot give (HTTP 404: children of a parent outside the listing) keeps its id
+    and href, with the name None rather than the placeholder.
+    """
+    names: dict[str, Optional[str]] = {backup["id"]: backup["name"] for backup in backups}
+    for backup in backups:
+        parent = backup["parent_backup"]
+        if parent is None:
+            continue
+        parent_id = parent["id"]
+        if parent_id not in names:
+            names[parent_id] = _parent_name(client, parent_id)
+        parent["name"] = names[parent_id]
+
+
+def _parent_name(client: EMClient, parent_id: Optional[str]) -> Optional[str]:
+    """The name of the backup with this id read from EM, or None when EM does not give it."""
+    if not parent_id or not _UUID.fullmatch(parent_id):
+        return None
+    parent = fetch_backup(client, parent_id)
+    return parent["name"] if parent is not None else None
 
 
 def expand_link(client: EMClient, backups: list[dict[str, Any]], link: str) -> None:

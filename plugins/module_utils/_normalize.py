@@ -9,7 +9,9 @@ their ``Type``, never by ``Rel`` or position: EM orders links differently in
 its two representations, a ChildBackup has three ``Up`` links, and the
 child-backups link is ``Up`` in some versions and ``Down`` in others.
 Every key produced is a Python identifier and no dict method name, so Jinja's
-dot access (``backup.repository.name``) always works.
+dot access (``backup.repository.name``) always works. An element that is there
+but empty (EM's ``<Description />``) is ``""``; one that is absent is None, so
+that ``| length`` works on what EM sent and a missing element still shows.
 """
 
 from __future__ import annotations
@@ -46,8 +48,8 @@ def normalize_backup(entity: dict[str, Any]) -> dict[str, Any]:
         "uid": f"urn:veeam:Backup:{backup_id}",
         "name": entity.get("@Name"),
         "href": href,
-        "platform": _text(entity.get("Platform")),
-        "backup_type": _text(entity.get("BackupType")),
+        "platform": _element_text(entity, "Platform"),
+        "backup_type": _element_text(entity, "BackupType"),
         "repository": repository,
         "backup_server": backup_server,
         "parent_backup": parent_backup,
@@ -61,12 +63,12 @@ def normalize_backup(entity: dict[str, Any]) -> dict[str, Any]:
 
 def repository_details(entity: dict[str, Any]) -> dict[str, Any]:
     """What a ``<Repository>`` entity adds to a backup's ``repository``: sizes in bytes and kind."""
-    return {"capacity": _integer(entity.get("Capacity")), "free_space": _integer(entity.get("FreeSpace")), "kind": _text(entity.get("Kind"))}
+    return {"capacity": _integer(entity.get("Capacity")), "free_space": _integer(entity.get("FreeSpace")), "kind": _element_text(entity, "Kind")}
 
 
 def backup_server_details(entity: dict[str, Any]) -> dict[str, Any]:
     """What a ``<BackupServer>`` entity adds to a backup's ``backup_server``."""
-    return {"description": _text(entity.get("Description")), "port": _integer(entity.get("Port")), "version": _text(entity.get("Version"))}
+    return {"description": _element_text(entity, "Description"), "port": _integer(entity.get("Port")), "version": _element_text(entity, "Version")}
 
 
 def normalize_restore_point(entity: dict[str, Any]) -> dict[str, Optional[str]]:
@@ -77,7 +79,7 @@ def normalize_restore_point(entity: dict[str, Any]) -> dict[str, Optional[str]]:
         "uid": f"urn:veeam:RestorePoint:{point_id}",
         "name": entity.get("@Name"),
         "href": strip_query(entity.get("@Href")),
-        "backup_date_utc": _text(entity.get("BackupDateUTC")),
+        "backup_date_utc": _element_text(entity, "BackupDateUTC"),
     }
 
 
@@ -138,7 +140,12 @@ def safe_key(name: str) -> str:
 
 
 def plain(value: Any) -> Any:
-    """Any parsed XML value as plain data with safe keys; element text of mixed content is ``text``."""
+    """Any parsed XML value as plain data with safe keys; element text of mixed content is ``text``.
+
+    xmltodict gives None only for an empty element (``<Tag />``), which is ``""`` here.
+    """
+    if value is None:
+        return ""
     if isinstance(value, dict):
         return {("text" if key == "#text" else safe_key(key)): plain(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -170,8 +177,15 @@ def _last_segment(value: Optional[str], separator: str) -> Optional[str]:
     return value.rstrip(separator).rsplit(separator, 1)[-1] or None
 
 
+def _element_text(entity: dict[str, Any], element: str) -> Optional[str]:
+    """Text of a simple child element: ``""`` when it is empty (``<Description />``), None when absent."""
+    if element not in entity:
+        return None
+    return _text(entity[element]) or ""
+
+
 def _text(value: Any) -> Optional[str]:
-    """Text of a simple element; xmltodict gives None for ``<Platform />``."""
+    """Text of a simple element; None for ``<Platform />`` (which xmltodict gives as None)."""
     if isinstance(value, dict):
         value = value.get("#text")
     return value if isinstance(value, str) else None

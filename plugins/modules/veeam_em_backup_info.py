@@ -9,13 +9,18 @@ module: veeam_em_backup_info
 short_description: Get backups from Veeam Backup Enterprise Manager
 version_added: 1.0.0
 description:
-  - Logs on to Veeam Backup Enterprise Manager (EM), reads one backup (C(GET /api/backups/<id>?format=Entity)),
-    the backups with a given name, or all backups (EM's query service, page by page), and logs off again,
+  - Logs on to Veeam Backup Enterprise Manager (EM), reads the backups with the given IDs, the backups
+    with a given name, or all backups (EM's query service, page by page), and logs off again,
     also when a read fails.
   - Returns the backups as plain data, with the repository and the backup server each belongs to
     resolved from the backup's links, optionally with their details and the backups' restore points.
-  - All requests of one call share one TCP/TLS connection. One backup by ID takes three requests
-    (logon, read, logoff); with O(session_id), one. A listing takes one request per page of 1000 backups.
+  - All requests of one call share one session and one TCP/TLS connection. One backup by ID takes three
+    requests (logon, C(GET /api/backups/<id>?format=Entity), logoff); with O(session_id), one. More IDs are
+    read through the query service, one request per 40 IDs, exactly as the
+    P(veeam_em.rest.veeam_em_backup#lookup) lookup reads them. A listing takes one request per page
+    of 1000 backups.
+  - The parent of a child backup is named from the same call's backups when it is among them,
+    otherwise read once per distinct parent.
 author:
   - veeam_em.rest developers (@veeam-em)
 requirements:
@@ -33,11 +38,16 @@ attributes:
 options:
   id:
     description:
-      - The backup to get, as its ID (a UUID) or its UID (C(urn:veeam:Backup:<UUID>)), in any case.
-      - Anything else is refused before a request is made.
+      - The backups to get, each as its ID (a UUID) or its UID (C(urn:veeam:Backup:<UUID>)), in any case.
+        One ID may be given as a string.
+      - All of them are read in one EM session; RV(backups) comes back in the order of the IDs given,
+        and RV(missing) lists the IDs that EM does not know.
+      - Anything else is refused before a request is made, naming the offending value.
       - Without O(id) and O(name), every backup is returned.
-    type: str
+    type: list
+    elements: str
     aliases:
+      - ids
       - uid
 seealso:
   - name: EM REST API, /backups/{ID}
@@ -58,6 +68,21 @@ EXAMPLES = r"""
 - name: Show where it is stored
   ansible.builtin.debug:
     msg: "{{ result.backups[0].name }} is in {{ result.backups[0].repository.name }} on {{ result.backups[0].backup_server.name }}"
+
+- name: Get several backups in one session, and tell which ones EM does not know
+  veeam_em.rest.veeam_em_backup_info:
+    url: https://em01.example.com:9398
+    username: "{{ veeam_em_username }}"
+    password: "{{ veeam_em_password }}"
+    ids:
+      - c213fbfa-7b9e-4772-9ddc-3ecbdcc3fc70
+      - urn:veeam:Backup:3b0c7f2e-5d1a-4e8b-9c44-0a1b2c3d4e5f
+  register: result
+
+- name: Fail when a backup is gone
+  ansible.builtin.assert:
+    that: result.missing | length == 0
+    fail_msg: "EM does not know {{ result.missing | join(', ') }}"
 
 - name: Set the connection once for every module of the collection
   module_defaults:
@@ -104,8 +129,9 @@ EXAMPLES = r"""
 RETURN = r"""
 backups:
   description:
-    - The backups, normalized from EM's XML, in EM's order. An empty list when EM does not know the id (HTTP 404)
-      or no backup has the name.
+    - The backups, normalized from EM's XML, in the order of the IDs given with O(id), otherwise in EM's order.
+      An empty list when EM knows none of the IDs or no backup has the name.
+    - Elements that EM sends empty (such as C(<Description />)) are empty strings; elements it leaves out are null.
     - Child elements of C(<Backup>) that newer EM versions add appear as extra keys, in snake_case.
   returned: success
   type: list
@@ -132,12 +158,14 @@ backups:
       returned: always
       sample: https://em01.example.com:9398/api/backups/c213fbfa-7b9e-4772-9ddc-3ecbdcc3fc70
     platform:
-      description: The platform of the backed-up machines, such as C(VMware), C(HyperV), C(AgentForWindows) or C(CustomPlatform); null when EM omits it.
+      description:
+        - The platform of the backed-up machines, such as C(VMware), C(HyperV), C(AgentForWindows) or C(CustomPlatform).
+        - Null when EM omits the element, an empty string when EM sends it empty.
       type: str
       returned: always
       sample: VMware
     backup_type:
-      description: C(Standard), C(ParentBackup) or C(ChildBackup); null when EM omits it (API v1_3 and older).
+      description: C(Standard), C(ParentBackup) or C(ChildBackup); null when EM omits it (API v1_3 and older), an empty string when EM sends it empty.
       type: str
       returned: always
       sample: Standard
@@ -191,7 +219,7 @@ backups:
           type: str
           sample: https://em01.example.com:9398/api/backupServers/8c88c6d6-931f-4044-8c0b-7a0c5f188b00
         description:
-          description: The backup server's description; null when empty.
+          description: The backup server's description; an empty string when EM sends C(<Description />), null when EM omits it.
           type: str
           returned: when O(expand) has V(backup_server)
         port:
@@ -213,8 +241,12 @@ backups:
           description: The parent backup's ID, lower case.
           type: str
         name:
-          description: The parent backup's name.
+          description:
+            - The parent backup's real name. EM names every parent link C(Parent Backup); the name is taken
+              from the parent among the same call's backups, else read from EM once per distinct parent.
+            - Null when EM cannot give the parent (HTTP 404).
           type: str
+          sample: Simple backup_1
         href:
           description: The parent backup's URL, without query string.
           type: str
@@ -258,6 +290,15 @@ backups:
           description: When the restore point was made, in UTC, as EM gives it (ISO 8601).
           type: str
           sample: "2025-10-14T20:00:31.23Z"
+missing:
+  description:
+    - The IDs given with O(id) that EM does not know (HTTP 404), as given and in the order given.
+    - An empty list when EM knows them all.
+  returned: when O(id) is given
+  type: list
+  elements: str
+  sample:
+    - 00000000-1111-4222-8333-444444444444
 """
 
 import copy
@@ -279,26 +320,30 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._errors import Veeam
 
 def main() -> None:
     argument_spec = copy.deepcopy({**CONNECTION_ARGUMENT_SPEC, **BACKUP_SELECTION_ARGUMENT_SPEC})
-    argument_spec["id"] = {"type": "str", "aliases": ["uid"]}
+    argument_spec["id"] = {"type": "list", "elements": "str", "aliases": ["ids", "uid"]}
     module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=[("id", "name")], supports_check_mode=True)
     for library, error in missing_libraries():
         module.fail_json(msg=missing_required_lib(library), exception=error)
 
+    given_ids = module.params["id"] or []
     warnings: list[str] = []
-    backups, failure = [], None
+    result, unknown, failure = {"changed": False, "backups": []}, set(), None
     try:
-        selection = backup_selection([module.params["id"]] if module.params["id"] is not None else [], module.params)
+        selection = backup_selection(given_ids, module.params)
         client = EMClient(connection_settings(module.params))
         warnings = client.warnings
         with client:
-            backups = get_backups(client, selection, on_missing=lambda backup_id: None)
+            result["backups"] = get_backups(client, selection, on_missing=unknown.add)
+        if given_ids:
+            # As the user wrote them, so that they compare with the ids given.
+            result["missing"] = [given for given, backup_id in zip(given_ids, selection.ids) if backup_id in unknown]
     except VeeamEMError as error:
         failure = str(error)
     for warning in warnings:
         module.warn(warning)
     if failure:
         module.fail_json(msg=failure)
-    module.exit_json(changed=False, backups=backups)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ from .data import (
     UNICODE_BACKUP_NAME,
     bulk_backup_id,
 )
-from .render import NAMESPACE
+from .render import EM_HREF_BASE, NAMESPACE, PARENT_LINK_NAME
 
 __all__ = [
     "BULK_PLATFORMS",
@@ -59,6 +59,7 @@ __all__ = [
     "DOWN_PARENT_BACKUP_NAME",
     "DUPLICATE_BACKUP_IDS",
     "DUPLICATE_BACKUP_NAME",
+    "EM_HREF_BASE",
     "ESCAPE_BACKUP_ID",
     "ESCAPE_BACKUP_NAME",
     "Emulator",
@@ -71,6 +72,7 @@ __all__ = [
     "NAMESPACE",
     "NO_REPOSITORY_BACKUP_ID",
     "NO_REPOSITORY_BACKUP_NAME",
+    "PARENT_LINK_NAME",
     "SEED_BACKUP_ID",
     "SEED_BACKUP_NAME",
     "SEED_ENTITY_HREF",

@@ -385,8 +385,8 @@ class EmulatorApp:
             return self._not_found(object_id)
         renderer = call.renderer
         if call.entity_format:
-            return xml_response(document(renderer.entity(obj, ROOT_NS)))
-        return xml_response(document(renderer.ref(obj, "EntityRef", ROOT_NS)))
+            return xml_response(document(renderer.entity(obj, ROOT_NS), bom=True))
+        return xml_response(document(renderer.ref(obj, "EntityRef", ROOT_NS), bom=True))
 
     def _sub_list(self, call: _Call, parents: dict[str, Any], object_id: str, kind: type,
                   children: Callable[[str], list]) -> Response:

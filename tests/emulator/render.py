@@ -4,9 +4,15 @@
 
 Strings are built directly (no DOM) because a 10,000-entity query page must render in
 a few tens of milliseconds. Attribute order and link order follow the documentation
-samples: entities ``Href Type Name UID``, references ``UID Name Href Type``, links
-``Href Name Type Rel``; reference forms list the backup server before the repository,
-entity forms the repository first.
+samples, which differ between forms: entities ``Href Type Name UID`` with links
+``Href Name Type Rel``, references ``UID Name Href Type``, entities of a query page and
+backup servers ``Type Href Name UID`` with links ``Rel Type Href Name`` closed by `` />``;
+reference forms list the backup server before the repository, entity forms the
+repository first. Entities, repositories, servers and restore points are linked under
+EM's own host name (``EM_HREF_BASE``), not the address the client called; single
+objects (``GET /api/<collection>/<id>``) start with a UTF-8 byte order mark, as some
+EM responses do. A child backup's parent link carries the placeholder name EM gives
+it, ``Parent Backup``.
 """
 from __future__ import annotations
 
@@ -21,6 +27,11 @@ ROOT_NS = (
     ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
 )
 PROLOG = '<?xml version="1.0" encoding="utf-8"?>'
+BOM = b"\xef\xbb\xbf"
+#: Scheme, host and port EM builds its Hrefs from: its own name, not the caller's.
+EM_HREF_BASE = "https://em01.emulator.test:9398"
+#: The name EM gives every ChildBackup's link to its parent.
+PARENT_LINK_NAME = "Parent Backup"
 
 # EM escapes these in names and text (special_symbols.html); "/" is not escaped in
 # Hrefs, where it would only make URLs unreadable.
@@ -52,15 +63,19 @@ def escape_href(value: str) -> str:
     return value.translate(_HREF_ENTITIES)
 
 
-def document(root: str) -> bytes:
-    """Prefix the prolog EM sends and encode as UTF-8."""
-    return f"{PROLOG}{root}".encode()
+def document(root: str, bom: bool = False) -> bytes:
+    """Prefix the prolog EM sends (and a byte order mark) and encode as UTF-8."""
+    return (BOM if bom else b"") + f"{PROLOG}{root}".encode()
 
 
-def _link(href: str, rel: str, type_: str | None = None, name: str | None = None) -> str:
-    """One ``<Link>``; ``href`` and ``name`` must already be escaped."""
+def _link(href: str, rel: str, type_: str | None = None, name: str | None = None,
+          rel_first: bool = False) -> str:
+    """One ``<Link>``; ``href`` and ``name`` must already be escaped. ``rel_first``:
+    ``Rel Type Href Name`` and `` />``, else ``Href Name Type Rel`` and ``/>``."""
     name_attr = f' Name="{name}"' if name is not None else ""
     type_attr = f' Type="{type_}"' if type_ is not None else ""
+    if rel_first:
+        return f'<Link Rel="{rel}"{type_attr} Href="{href}"{name_attr} />'
     return f'<Link Href="{href}"{name_attr}{type_attr} Rel="{rel}"/>'
 
 
@@ -81,13 +96,18 @@ def dotnet_utc(when: datetime) -> str:
 class Renderer:
     """Renders the data set's objects with Hrefs built on one base URL.
 
-    ``base`` is the scheme, host and port the client called; a backup with its own
-    ``href_base`` (the seed) keeps that one for itself and the links it carries.
+    ``base`` is the scheme, host and port the client called, for the session and
+    service documents and the paging links; objects are linked under ``EM_HREF_BASE``,
+    and a backup with its own ``href_base`` (the seed) keeps that one for itself and
+    the links it carries.
     """
 
     def __init__(self, data: DataSet, base: str) -> None:
         self.data = data
         self.base = escape_href(base)
+        self.em_base = EM_HREF_BASE
+        # Links of entities in a query page, and of backup servers, are written Rel first.
+        self._rel_first = False
         self._entities = {
             Backup: self.backup_entity,
             Repository: self.repository_entity,
@@ -124,139 +144,150 @@ class Renderer:
 
     # --- backups -------------------------------------------------------------------------
     def backup_entity(self, backup: Backup, ns: str = "") -> str:
-        base = backup.href_base or self.base
+        base = backup.href_base or self.em_base
         url = f"{base}/api/backups/{backup.id}"
         name = escape_text(backup.name)
         links = [*self._repository_link(backup, base), self._server_link(backup, base),
-                 _link(url, "Alternate", "BackupReference", name),
+                 self._link(url, "Alternate", "BackupReference", name),
                  *self._backup_tail_links(backup, base, url, entity=True)]
-        return (f'<Backup Href="{url}?format=Entity" Type="Backup" Name="{name}"'
+        return (f'<Backup {self._entity_attributes(f"{url}?format=Entity", "Backup", name)}'
                 f' UID="urn:veeam:Backup:{backup.id}"{ns}>{_links(links)}'
                 f"<Platform>{backup.platform}</Platform>"
                 f"<BackupType>{backup.backup_type}</BackupType></Backup>")
 
     def backup_ref(self, backup: Backup, tag: str = "Ref", ns: str = "") -> str:
-        base = backup.href_base or self.base
+        base = backup.href_base or self.em_base
         url = f"{base}/api/backups/{backup.id}"
         name = escape_text(backup.name)
         links = [self._server_link(backup, base), *self._repository_link(backup, base),
-                 _link(f"{url}?format=Entity", "Alternate", "Backup", name),
+                 self._link(f"{url}?format=Entity", "Alternate", "Backup", name),
                  *self._backup_tail_links(backup, base, url, entity=False)]
         return (f'<{tag} UID="urn:veeam:Backup:{backup.id}" Name="{name}" Href="{url}"'
                 f' Type="BackupReference"{ns}>{_links(links)}</{tag}>')
 
+    def _entity_attributes(self, href: str, type_: str, name: str) -> str:
+        """``Href Type Name`` of an entity, ``Type Href Name`` in a query page."""
+        if self._rel_first:
+            return f'Type="{type_}" Href="{href}" Name="{name}"'
+        return f'Href="{href}" Type="{type_}" Name="{name}"'
+
+    def _link(self, href: str, rel: str, type_: str | None = None,
+              name: str | None = None) -> str:
+        return _link(href, rel, type_, name, self._rel_first)
+
     def _server_link(self, backup: Backup, base: str) -> str:
         server = self.data.backup_servers[backup.server_id]
-        return _link(f"{base}/api/backupServers/{server.id}", "Up", "BackupServerReference",
-                     escape_text(server.name))
+        return self._link(f"{base}/api/backupServers/{server.id}", "Up", "BackupServerReference",
+                          escape_text(server.name))
 
     def _repository_link(self, backup: Backup, base: str) -> list[str]:
         if backup.repository_id is None:
             return []
         repository = self.data.repositories[backup.repository_id]
-        return [_link(f"{base}/api/repositories/{repository.id}", "Up", "RepositoryReference",
-                      escape_text(repository.name))]
+        return [self._link(f"{base}/api/repositories/{repository.id}", "Up",
+                           "RepositoryReference", escape_text(repository.name))]
 
     def _backup_tail_links(self, backup: Backup, base: str, url: str, entity: bool) -> list[str]:
         """Links after Alternate: children or restore points, backup files, parent."""
         links = []
         if backup.children_rel is not None:
-            links.append(_link(f"{url}/childbackups?format=Entity", backup.children_rel,
-                               "BackupList") if entity else
-                         _link(f"{url}/childbackups", backup.children_rel,
-                               "BackupReferenceList"))
+            links.append(self._link(f"{url}/childbackups?format=Entity", backup.children_rel,
+                                    "BackupList") if entity else
+                         self._link(f"{url}/childbackups", backup.children_rel,
+                                    "BackupReferenceList"))
         else:
-            links.append(_link(f"{url}/restorePoints", "Down", "RestorePointReferenceList"))
+            links.append(self._link(f"{url}/restorePoints", "Down", "RestorePointReferenceList"))
         if backup.backup_files_link:
-            links.append(_link(f"{url}/backupFiles", "Down", "BackupFileReferenceList"))
+            links.append(self._link(f"{url}/backupFiles", "Down", "BackupFileReferenceList"))
         if backup.parent_id is not None:
-            parent = self.data.backups[backup.parent_id]
-            parent_url = f"{base}/api/backups/{parent.id}"
-            links.append(_link(f"{parent_url}?format=Entity", "Up", "Backup",
-                               escape_text(parent.name)) if entity else
-                         _link(parent_url, "Up", "BackupReference", escape_text(parent.name)))
+            # EM names the parent link with a placeholder, not the parent's name, and
+            # links a parent it may no longer have.
+            parent_url = f"{base}/api/backups/{backup.parent_id}"
+            links.append(self._link(f"{parent_url}?format=Entity", "Up", "Backup",
+                                    PARENT_LINK_NAME) if entity else
+                         self._link(parent_url, "Up", "BackupReference", PARENT_LINK_NAME))
         return links
 
     # --- repositories --------------------------------------------------------------------
     def repository_entity(self, repository: Repository, ns: str = "") -> str:
-        url = f"{self.base}/api/repositories/{repository.id}"
+        url = f"{self.em_base}/api/repositories/{repository.id}"
         name = escape_text(repository.name)
         links = [self._owner_link(repository.server_id),
-                 _link(url, "Alternate", "RepositoryReference", name),
-                 _link(f"{url}/backups", "Down", "BackupReferenceList")]
-        return (f'<Repository Href="{url}?format=Entity" Type="Repository" Name="{name}"'
+                 self._link(url, "Alternate", "RepositoryReference", name),
+                 self._link(f"{url}/backups", "Down", "BackupReferenceList")]
+        return (f'<Repository {self._entity_attributes(f"{url}?format=Entity", "Repository", name)}'
                 f' UID="urn:veeam:Repository:{repository.id}"{ns}>{_links(links)}'
                 f"<Capacity>{repository.capacity}</Capacity>"
                 f"<FreeSpace>{repository.free_space}</FreeSpace>"
                 f"<Kind>{repository.kind}</Kind></Repository>")
 
     def repository_ref(self, repository: Repository, tag: str = "Ref", ns: str = "") -> str:
-        url = f"{self.base}/api/repositories/{repository.id}"
+        url = f"{self.em_base}/api/repositories/{repository.id}"
         name = escape_text(repository.name)
         links = [self._owner_link(repository.server_id),
-                 _link(f"{url}?format=Entity", "Alternate", "Repository", name),
-                 _link(f"{url}/backups", "Down", "BackupReferenceList")]
+                 self._link(f"{url}?format=Entity", "Alternate", "Repository", name),
+                 self._link(f"{url}/backups", "Down", "BackupReferenceList")]
         return (f'<{tag} UID="urn:veeam:Repository:{repository.id}" Name="{name}" Href="{url}"'
                 f' Type="RepositoryReference"{ns}>{_links(links)}</{tag}>')
 
     def _owner_link(self, server_id: str) -> str:
         server = self.data.backup_servers[server_id]
-        return _link(f"{self.base}/api/backupServers/{server.id}", "Up", "BackupServerReference",
-                     escape_text(server.name))
+        return self._link(f"{self.em_base}/api/backupServers/{server.id}", "Up",
+                          "BackupServerReference", escape_text(server.name))
 
     # --- backup servers ------------------------------------------------------------------
     def backup_server_entity(self, server: BackupServer, ns: str = "") -> str:
-        url = f"{self.base}/api/backupServers/{server.id}"
+        """Written Rel first in every form, as the documented backup server entity is."""
+        url = f"{self.em_base}/api/backupServers/{server.id}"
         name = escape_text(server.name)
-        links = [_link(url, "Alternate", "BackupServerReference", name),
-                 _link(f"{url}/jobs", "Down", "JobReferenceList"),
-                 _link(f"{url}/repositories", "Down", "RepositoryReferenceList")]
+        links = [_link(url, "Alternate", "BackupServerReference", name, rel_first=True),
+                 _link(f"{url}/jobs", "Down", "JobReferenceList", rel_first=True),
+                 _link(f"{url}/repositories", "Down", "RepositoryReferenceList", rel_first=True)]
         wcf_port = f"<WcfPort>{server.wcf_port}</WcfPort>" if server.wcf_port else ""
-        return (f'<BackupServer Href="{url}?format=Entity" Type="BackupServer" Name="{name}"'
+        return (f'<BackupServer Type="BackupServer" Href="{url}?format=Entity" Name="{name}"'
                 f' UID="urn:veeam:BackupServer:{server.id}"{ns}>{_links(links)}'
                 f"{_element('Description', escape_text(server.description))}"
                 f"<Port>{server.port}</Port><Version>{server.version}</Version>{wcf_port}"
                 "</BackupServer>")
 
     def backup_server_ref(self, server: BackupServer, tag: str = "Ref", ns: str = "") -> str:
-        url = f"{self.base}/api/backupServers/{server.id}"
+        url = f"{self.em_base}/api/backupServers/{server.id}"
         name = escape_text(server.name)
-        links = [_link(f"{url}/jobs", "Down", "JobReferenceList"),
-                 _link(f"{url}/repositories", "Down", "RepositoryReferenceList"),
-                 _link(f"{url}?format=Entity", "Alternate", "BackupServer", name)]
+        links = [self._link(f"{url}/jobs", "Down", "JobReferenceList"),
+                 self._link(f"{url}/repositories", "Down", "RepositoryReferenceList"),
+                 self._link(f"{url}?format=Entity", "Alternate", "BackupServer", name)]
         return (f'<{tag} UID="urn:veeam:BackupServer:{server.id}" Name="{name}" Href="{url}"'
                 f' Type="BackupServerReference"{ns}>{_links(links)}</{tag}>')
 
     # --- restore points ------------------------------------------------------------------
     def restore_point_entity(self, point: RestorePoint, ns: str = "") -> str:
-        url = f"{self.base}/api/restorePoints/{point.id}"
+        url = f"{self.em_base}/api/restorePoints/{point.id}"
         name = escape_text(point.name)
         links = [*self._point_up_links(point),
-                 _link(url, "Alternate", "RestorePointReference", name),
+                 self._link(url, "Alternate", "RestorePointReference", name),
                  *self._point_down_links(url)]
-        return (f'<RestorePoint Href="{url}?format=Entity" Type="RestorePoint" Name="{name}"'
+        return (f'<RestorePoint {self._entity_attributes(f"{url}?format=Entity", "RestorePoint", name)}'
                 f' UID="urn:veeam:RestorePoint:{point.id}"{ns}>{_links(links)}'
                 f"<BackupDateUTC>{dotnet_utc(point.backup_date)}</BackupDateUTC></RestorePoint>")
 
     def restore_point_ref(self, point: RestorePoint, tag: str = "Ref", ns: str = "") -> str:
-        url = f"{self.base}/api/restorePoints/{point.id}"
+        url = f"{self.em_base}/api/restorePoints/{point.id}"
         name = escape_text(point.name)
         links = [*self._point_up_links(point),
-                 _link(f"{url}?format=Entity", "Alternate", "RestorePoint", name),
+                 self._link(f"{url}?format=Entity", "Alternate", "RestorePoint", name),
                  *self._point_down_links(url)]
         return (f'<{tag} UID="urn:veeam:RestorePoint:{point.id}" Name="{name}" Href="{url}"'
                 f' Type="RestorePointReference"{ns}>{_links(links)}</{tag}>')
 
     def _point_up_links(self, point: RestorePoint) -> list[str]:
         backup = self.data.backups[point.backup_id]
-        return [_link(f"{self.base}/api/backups/{backup.id}", "Up", "BackupReference",
-                      escape_text(backup.name)),
+        return [self._link(f"{self.em_base}/api/backups/{backup.id}", "Up", "BackupReference",
+                           escape_text(backup.name)),
                 self._owner_link(backup.server_id)]
 
-    @staticmethod
-    def _point_down_links(url: str) -> list[str]:
-        return [_link(f"{url}/vmRestorePoints", "Down", "VmRestorePointReferenceList"),
-                _link(f"{url}/backupFiles", "Related", "BackupFileReferenceList")]
+    def _point_down_links(self, url: str) -> list[str]:
+        return [self._link(f"{url}/vmRestorePoints", "Down", "VmRestorePointReferenceList"),
+                self._link(f"{url}/backupFiles", "Related", "BackupFileReferenceList")]
 
     # --- service documents ---------------------------------------------------------------
     def enterprise_manager(self) -> bytes:
@@ -303,7 +334,11 @@ class Renderer:
         holds (rel, unescaped href) pairs."""
         if entities:
             tag = PLURAL_TAGS[kind]
-            body = "".join(self.entity(obj) for obj in objects)
+            self._rel_first = True
+            try:
+                body = "".join(self.entity(obj) for obj in objects)
+            finally:
+                self._rel_first = False
             content = f"<Entities><{tag}>{body}</{tag}></Entities>" if body else \
                 f"<Entities><{tag} /></Entities>"
         else:

@@ -294,7 +294,19 @@ def test_selection_by_ids_and_names(em, connection, run_playbook, tmp_path):
     assert report["totals"]["backups"] == len(selected)
     assert report["missing"] == {"ids": [unknown_id], "names": [data.SPACES_BACKUP_NAME.strip()]}
     assert report["selection"] == {"all": False, "ids": ids, "names": names}
-    assert em.stats()["logons"] == len(ids) + len(names), "one module call per id and per name"
+    assert em.stats()["logons"] == 1 + len(names), "one module call for all ids, one per name"
+
+
+def test_twenty_ids_in_one_session(em, connection, run_playbook, tmp_path):
+    known = em.backup_ids()
+    unknown = [f"00000000-0000-4000-8000-{n:012d}" for n in range(20 - len(known))]
+    ids = [*unknown[:3], *known, *unknown[3:]]
+    run, dest = run_report(run_playbook, tmp_path, {**connection_vars(connection), "backup_report_ids": ids, "backup_report_formats": ["json"]})
+    assert run.returncode == 0, run.output
+    report = json.loads((dest / "backup_report.json").read_text(encoding="utf-8"))
+    assert report["totals"]["backups"] == len(known)
+    assert report["missing"] == {"ids": unknown, "names": []}, "in the order given"
+    assert (em.stats()["logons"], em.stats()["logoffs"]) == (1, 1), "one module call for the 20 ids (was one each)"
 
 
 EXPECTATIONS_MET = [

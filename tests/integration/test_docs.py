@@ -29,6 +29,9 @@ def test_module_documents_every_option_and_return_key(ansible_env):
     assert doc["doc"]["options"]["password"]["type"] == "str"
     backup_keys = set(doc["return"]["backups"]["contains"])
     assert {"id", "uid", "name", "href", "platform", "backup_type", "repository", "backup_server", "parent_backup", "links", "restore_points"} == backup_keys
+    assert (doc["doc"]["options"]["id"]["type"], doc["doc"]["options"]["id"]["elements"]) == ("list", "str")
+    assert doc["doc"]["options"]["id"]["aliases"] == ["ids", "uid"]
+    assert (doc["return"]["missing"]["type"], doc["return"]["missing"]["returned"]) == ("list", "when O(id) is given")
     assert doc["doc"]["attributes"]["check_mode"]["support"] == "full"
     assert doc["doc"]["attributes"]["action_group"]["membership"] == ["veeam_em.rest.veeam_em"]
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
+import math
+import random
 import socket
 
 import requests
 
-from conftest import EM_PASSWORD
+from conftest import EM_PASSWORD, connection_to
+from emulator import CHILD_BACKUP_ID, SQL_BACKUP_ID, bulk_backup_id
 
 SEED_ID = "c213fbfa-7b9e-4772-9ddc-3ecbdcc3fc70"
 UNKNOWN_ID = "00000000-1111-4222-8333-444444444444"
@@ -78,6 +81,50 @@ def test_unknown_id_gives_an_empty_list(em, connection, run_playbook):
     assert_round_trips(em, 3)
 
 
+def test_many_ids_in_one_session_in_the_order_given_with_the_missing_ones(em, connection, run_playbook):
+    other_unknown = "99999999-1111-4222-8333-444444444444"
+    given = [SQL_BACKUP_ID, UNKNOWN_ID.upper(), f"urn:veeam:Backup:{SEED_ID.upper()}", other_unknown, CHILD_BACKUP_ID]
+    run = run_playbook("backup_info.yml", {"module_args": {**connection, "ids": given}})
+    assert run.returncode == 0, run.output
+    assert [backup["id"] for backup in run.result["backups"]] == [SQL_BACKUP_ID, SEED_ID, CHILD_BACKUP_ID]
+    assert run.result["backups"][1] == SEED_BACKUP
+    assert run.result["missing"] == [UNKNOWN_ID.upper(), other_unknown], "as given, in the order given"
+    assert run.result["backups"][2]["parent_backup"]["name"] == "Simple backup_1", "the parent is among the backups"
+    # logon, one query for the five ids, a GET confirming each id it did not return, logoff
+    assert_round_trips(em, 1 + 1 + 2 + 1)
+    assert em.stats()["logons"] == em.stats()["logoffs"] == 1
+
+
+def test_missing_is_not_returned_without_ids(em, connection, run_playbook):
+    run = run_playbook("backup_info.yml", {"module_args": {**connection, "name": "SQL Backup"}})
+    assert run.returncode == 0, run.output
+    assert "missing" not in run.result
+    run = run_playbook("backup_info.yml", {"module_args": {**connection, "id": SEED_ID}})
+    assert run.result["missing"] == []
+
+
+def test_hundred_ids_module_and_lookup_make_the_same_requests(bulk_em, run_playbook):
+    known = [bulk_backup_id(index) for index in range(0, 900, 10)]
+    unknown = [f"00000000-0000-4000-8000-{n:012d}" for n in range(10)]
+    given = [*known, *unknown]
+    random.Random(10).shuffle(given)
+    connection = connection_to(bulk_em)
+    module = run_playbook("backup_info.yml", {"module_args": {**connection, "id": given}})
+    assert module.returncode == 0, module.output
+    module_stats = bulk_em.stats()
+    bulk_em.reset_stats()
+    lookup = run_playbook("lookup.yml", {"backup_ids": given, "lookup_options": {**connection, "on_missing": "skip"}})
+    assert lookup.returncode == 0, lookup.output
+    lookup_stats = bulk_em.stats()
+    assert [backup["id"] for backup in module.result["backups"]] == [backup_id for backup_id in given if backup_id in known]
+    assert module.result["missing"] == [backup_id for backup_id in given if backup_id in unknown]
+    assert module.result["backups"] == lookup.result["backups"], "module == lookup, item for item"
+    # logon, a query per 40 ids, a GET confirming each id the queries did not return, logoff
+    expected = 1 + math.ceil(len(given) / 40) + len(unknown) + 1
+    assert (module_stats["requests"], module_stats["connections"], module_stats["logons"]) == (expected, 1, 1)
+    assert (lookup_stats["requests"], lookup_stats["connections"], lookup_stats["logons"]) == (expected, 1, 1)
+
+
 def test_every_backup_of_the_data_set_normalizes_consistently(em, connection, run_playbook):
     for backup_id in em.backup_ids():
         run = run_playbook("backup_info.yml", {"module_args": {**connection, "id": backup_id}})
@@ -130,6 +177,9 @@ def test_invalid_ids_fail_before_any_request(em, connection, run_playbook):
         run = run_playbook("backup_info.yml", {"module_args": {**connection, "id": bad_id}})
         assert run.result["failed"] is True
         assert f"Invalid backup id {bad_id!r}" in run.result["msg"]
+    run = run_playbook("backup_info.yml", {"module_args": {**connection, "id": [SEED_ID, UNKNOWN_ID, "not-a-backup"]}})
+    assert run.result["failed"] is True
+    assert "Invalid backup id 'not-a-backup'" in run.result["msg"], "an id among valid ones is named"
     assert_round_trips(em, 0, connections=0)
 
 

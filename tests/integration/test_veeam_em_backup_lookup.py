@@ -20,10 +20,23 @@ def assert_round_trips(em, requests_made, connections=1):
 
 def test_lookup_equals_the_module_for_every_backup(em, connection, run_playbook):
     backup_ids = em.backup_ids()
-    run = run_playbook("module_and_lookup.yml", {"connection": connection, "backup_ids": backup_ids})
+    run = run_playbook("module_and_lookup.yml", {"connection": connection, "backup_ids": [*backup_ids, UNKNOWN_ID]})
     assert run.returncode == 0, run.output
-    assert len(run.result["module"]) == len(backup_ids)
+    assert [backup["id"] for backup in run.result["module"]] == backup_ids
+    assert run.result["missing"] == [UNKNOWN_ID]
     assert run.result["lookup"] == run.result["module"]
+    assert em.stats()["logons"] == 2, "one session for the module's call, one for the lookup's"
+
+
+@pytest.mark.parametrize("keyword, value", [("restore_point", True), ("on_mising", "warn")])
+def test_unknown_keyword_fails_before_any_request_naming_it(em, connection, run_playbook, keyword, value):
+    run = run_playbook("lookup.yml", {"backup_ids": [SEED_ID], "lookup_options": {**connection, keyword: value}})
+    assert run.result["failed"] is True
+    assert f"Unknown option '{keyword}'" in run.result["msg"]
+    for known in ("restore_points", "on_missing", "expand", "name", "url", "ca_path"):
+        assert known in run.result["msg"].split("options are:", 1)[1]
+    assert EM_PASSWORD not in run.output
+    assert_round_trips(em, 0, connections=0)
 
 
 def test_three_ids_take_one_query_between_logon_and_logoff(em, connection, run_playbook):

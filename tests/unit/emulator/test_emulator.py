@@ -25,6 +25,7 @@ from emulator import (
     DOWN_PARENT_BACKUP_ID,
     DUPLICATE_BACKUP_IDS,
     DUPLICATE_BACKUP_NAME,
+    EM_HREF_BASE,
     ESCAPE_BACKUP_ID,
     ESCAPE_BACKUP_NAME,
     FILTER_CHARS_BACKUP_ID,
@@ -374,14 +375,41 @@ def test_child_backup_has_three_up_links(em: Emulator, client: Client) -> None:
     child_links = links(child["Backup"])
     ups = [(link["@Type"], link.get("@Name")) for link in child_links if link["@Rel"] == "Up"]
     assert ups == [("RepositoryReference", "Scale-out Backup Repository 2"),
-                   ("BackupServerReference", "local.host"), ("Backup", SEED_BACKUP_NAME)]
+                   ("BackupServerReference", "local.host"), ("Backup", "Parent Backup")]
     parent = next(link for link in child_links if link["@Type"] == "Backup")
-    assert parent["@Href"] == f"{em.url}/api/backups/{SEED_BACKUP_ID}?format=Entity"
+    assert parent["@Href"] == f"{EM_HREF_BASE}/api/backups/{SEED_BACKUP_ID}?format=Entity"
+    assert list(parent) == ["@Href", "@Name", "@Type", "@Rel"]
+    ref = parse(client.get(f"/backups/{CHILD_BACKUP_ID}"))["EntityRef"]
+    assert links(ref)[-1] == {"@Href": f"{EM_HREF_BASE}/api/backups/{SEED_BACKUP_ID}",
+                              "@Name": "Parent Backup", "@Type": "BackupReference", "@Rel": "Up"}
     assert child["Backup"]["BackupType"] == "ChildBackup"
     assert {link["@Type"] for link in child_links} >= {"BackupReference",
                                                        "RestorePointReferenceList"}
     points = parse(client.get(f"/backups/{CHILD_BACKUP_ID}/restorePoints"))
     assert len(points["EntityReferences"]["Ref"]) == 3
+
+
+def test_documented_shapes_of_single_objects_query_pages_and_servers(client: Client) -> None:
+    """Byte order mark on single objects, EM's own host in hrefs, the attribute orders of
+    the documented examples: Rel first in query pages and backup servers."""
+    single = client.get(f"/backups/{SQL_BACKUP_ID}?format=Entity")
+    assert single.content.startswith(b'\xef\xbb\xbf<?xml version="1.0" encoding="utf-8"?><Backup Href=')
+    assert b'xmlns:xsd="http://www.w3.org/2001/XMLSchema"' in single.content
+    assert parse(single)["Backup"]["@Href"].startswith(f"{EM_HREF_BASE}/api/backups/")
+    page = client.query(type="Backup", format="Entities", filter=f'UID=="urn:veeam:Backup:{CHILD_BACKUP_ID}"')
+    assert not page.content.startswith(b"\xef\xbb\xbf")
+    entity = parse(page)["QueryResult"]["Entities"]["Backups"]["Backup"][0]
+    assert list(entity)[:4] == ["@Type", "@Href", "@Name", "@UID"]
+    assert [list(link) for link in links(entity)][-1] == ["@Rel", "@Type", "@Href", "@Name"]
+    assert b'Name="Parent Backup" />' in page.content
+    server = client.get(f"/backupServers/{SEED_SERVER_ID}?format=Entity")
+    assert b"<Description />" in server.content
+    entity = parse(server)["BackupServer"]
+    assert list(entity)[:4] == ["@Type", "@Href", "@Name", "@UID"]
+    assert entity["Description"] is None
+    point = parse(client.get(f"/restorePoints/{SQL_RESTORE_POINT_ID}?format=Entity"))["RestorePoint"]
+    assert point["@Name"] == SQL_RESTORE_POINT_NAME == "Oct  4 2025  8:00PM"
+    assert links(point)[-1]["@Rel"] == "Related" and links(point)[-1]["@Type"] == "BackupFileReferenceList"
 
 
 def test_child_backup_lists(client: Client) -> None:
@@ -407,7 +435,7 @@ def test_standard_backup_on_second_server(em: Emulator, client: Client) -> None:
     by_type = {link["@Type"]: link for link in links(backup)}
     assert by_type["BackupServerReference"]["@Name"] == SQL_SERVER_NAME
     assert by_type["BackupServerReference"]["@Href"] == \
-        f"{em.url}/api/backupServers/{SQL_SERVER_ID}"
+        f"{EM_HREF_BASE}/api/backupServers/{SQL_SERVER_ID}"
     assert by_type["BackupFileReferenceList"]["@Rel"] == "Down"
     assert (backup["Platform"], backup["BackupType"]) == ("VMware", "Standard")
 
@@ -729,7 +757,7 @@ def test_ten_thousand_entities_in_one_page(tmp_path: Path) -> None:
         client.logon()
         response = client.query(type="Backup", format="Entities", pageSize="10000")
         assert response.status_code == 200
-        assert response.content.count(b"<Backup Href=") == 10_000
+        assert response.content.count(b'<Backup Type="Backup" Href=') == 10_000
 
 
 def test_stop_ends_keep_alive_connections(tmp_path: Path) -> None:

@@ -1,12 +1,14 @@
 # Copyright: contributors to veeam_em.rest
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Backup ids are validated strictly, before any request."""
+"""Backup ids are validated strictly, before any request; child backups get their parent's name."""
 
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.veeam_em.rest.plugins.module_utils._backups import parse_backup_id
+from emulator import EM_HREF_BASE
+
+from ansible_collections.veeam_em.rest.plugins.module_utils._backups import backup_selection, get_backups, parse_backup_id
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import InvalidInputError
 
 SEED_ID = "c213fbfa-7b9e-4772-9ddc-3ecbdcc3fc70"
@@ -32,3 +34,43 @@ def test_huge_ids_are_cut_short_in_the_message():
         parse_backup_id("a" * 10_000)
     assert len(str(error.value)) < 400
     assert "10000 characters" in str(error.value)
+
+
+# --- Parents of child backups, named for real (against the emulator over HTTPS) ----------
+CHILD_ID = "e556fda9-07e1-4f49-9193-42d255a909ca"
+SQL_ID = "3b0c7f2e-5d1a-4e8b-9c44-0a1b2c3d4e5f"
+SEED_NAME = "Simple backup_1"
+
+
+def backup_gets(em) -> list[str]:
+    """Paths of the single-backup reads in the emulator's log."""
+    return [entry["path"] for entry in em.request_log() if entry["path"].startswith("/api/backups/")]
+
+
+def test_parent_in_the_same_listing_lends_its_name_without_a_request(em, client_for):
+    with client_for() as client:
+        backups = get_backups(client, backup_selection([], {}), on_missing=pytest.fail)
+    child = next(backup for backup in backups if backup["id"] == CHILD_ID)
+    assert child["parent_backup"]["name"] == SEED_NAME, "not EM's placeholder 'Parent Backup'"
+    assert any(link["name"] == "Parent Backup" for link in child["links"]), "links stay as EM gives them"
+    assert backup_gets(em) == []
+    logon, query, logoff = ((entry["method"], entry["path"]) for entry in em.request_log())
+    assert (logon, query, logoff[0]) == (("POST", "/api/sessionMngr/"), ("GET", "/api/query"), "DELETE")
+
+
+def test_absent_parent_is_read_once_in_the_same_session(em, client_for):
+    with client_for() as client:
+        backups = get_backups(client, backup_selection([CHILD_ID, SQL_ID, CHILD_ID.upper()], {}), on_missing=pytest.fail)
+    assert [backup["id"] for backup in backups] == [CHILD_ID, SQL_ID, CHILD_ID]
+    assert [(backup["parent_backup"] or {}).get("name") for backup in backups] == [SEED_NAME, None, SEED_NAME]
+    assert backup_gets(em) == [f"/api/backups/{SEED_ID}"], "one read for the parent, however many children"
+    assert [entry["path"] for entry in em.request_log()].count("/api/query") == 1
+    assert em.stats()["logons"] == 1 and em.stats()["connections"] == 1
+
+
+def test_parent_that_em_does_not_have_keeps_id_and_href_and_has_no_name(em, client_for):
+    em.inject("status", path=f"/api/backups/{SEED_ID}$", status=404, message=f"Object with ID [{SEED_ID}] was not found.")
+    with client_for() as client:
+        [child] = get_backups(client, backup_selection([CHILD_ID], {}), on_missing=pytest.fail)
+    assert child["parent_backup"] == {"id": SEED_ID, "name": None, "href": f"{EM_HREF_BASE}/api/backups/{SEED_ID}"}
+    assert backup_gets(em) == [f"/api/backups/{CHILD_ID}", f"/api/backups/{SEED_ID}"]

@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import normalize_backup, safe_key
+from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import (
+    backup_server_details,
+    normalize_backup,
+    normalize_restore_point,
+    query_entities,
+    query_pages,
+    repository_details,
+    restore_point_backup_id,
+    safe_key,
+)
 from ansible_collections.veeam_em.rest.plugins.module_utils._xml import parse_document
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -104,10 +113,110 @@ def test_unknown_elements_pass_through_with_safe_snake_case_keys():
     assert backup["keys_"] == "3"
     assert backup["size_info"] == {"unit": "Bytes", "text": "1024"}
     assert backup["tags"] == {"tag": ["a", "b"]}
-    assert backup["description"] is None
+    assert backup["description"] == "", "an empty element is there: an empty string, not null"
     assert backup["repository"] is None, "an element never overrides a key the normalizer owns"
     for key in backup:
         assert key.isidentifier() and key not in dir(dict)
+
+
+# --- The shapes of Veeam's documented bodies, in our own words --------------------------
+WEST = "https://em02.corp.example:9398/api"
+WEST_SERVER_ID = "c7e25a90-3d14-4b6f-8e02-19a5f6d3b4c1"
+WEST_REPOSITORY_ID = "0f3b9d2c-61e4-4a7b-9c85-d2e0a4b7c619"
+PAYROLL_ID = "6a1d3e52-0b7c-4f19-a2d4-77c0e1f9b3a8"
+
+
+#: Some EM responses start with one. Added here, not in the files: ansible-test refuses files that start with it.
+BYTE_ORDER_MARK = b"\xef\xbb\xbf"
+
+
+def document_from(fixture: str, expected_root: str, byte_order_mark: bool = False) -> dict:
+    body = (FIXTURES / fixture).read_bytes()
+    root, content = parse_document(BYTE_ORDER_MARK + body if byte_order_mark else body)
+    assert root == expected_root
+    return content
+
+
+def test_entity_with_byte_order_mark_declaration_and_schema_namespaces():
+    assert (FIXTURES / "backup_documented_entity.xml").read_bytes().startswith(b"<?xml")
+    assert normalize_backup(document_from("backup_documented_entity.xml", "Backup", byte_order_mark=True)) == {
+        "id": PAYROLL_ID,
+        "uid": f"urn:veeam:Backup:{PAYROLL_ID}",
+        "name": "Payroll Nightly",
+        "href": f"{WEST}/backups/{PAYROLL_ID}",
+        "platform": "HyperV",
+        "backup_type": "Standard",
+        "repository": {"id": WEST_REPOSITORY_ID, "name": "Object Store West", "href": f"{WEST}/repositories/{WEST_REPOSITORY_ID}"},
+        "backup_server": {"id": WEST_SERVER_ID, "name": "vbr-west.corp.example", "href": f"{WEST}/backupServers/{WEST_SERVER_ID}"},
+        "parent_backup": None,
+        "links": [
+            {"rel": "Up", "type": "RepositoryReference", "name": "Object Store West", "href": f"{WEST}/repositories/{WEST_REPOSITORY_ID}"},
+            {"rel": "Up", "type": "BackupServerReference", "name": "vbr-west.corp.example", "href": f"{WEST}/backupServers/{WEST_SERVER_ID}"},
+            {"rel": "Alternate", "type": "BackupReference", "name": "Payroll Nightly", "href": f"{WEST}/backups/{PAYROLL_ID}"},
+            {"rel": "Down", "type": "RestorePointReferenceList", "name": None, "href": f"{WEST}/backups/{PAYROLL_ID}/restorePoints"},
+            {"rel": "Down", "type": "BackupFileReferenceList", "name": None, "href": f"{WEST}/backups/{PAYROLL_ID}/backupFiles"},
+        ],
+    }, "namespace declarations are no data; the order of attributes does not matter"
+
+
+def test_query_page_of_a_parent_and_its_child_with_the_placeholder_parent_link():
+    content = document_from("query_parent_and_children.xml", "QueryResult")
+    parent, child = (normalize_backup(entity) for entity in query_entities(content, "Backups", "Backup"))
+    assert query_pages(content) == (1, 1), "PagesCount before PageNum"
+    assert (parent["backup_type"], parent["parent_backup"]) == ("ParentBackup", None), "its Down child list is no parent"
+    assert child["backup_type"] == "ChildBackup"
+    assert child["parent_backup"] == {
+        "id": parent["id"],
+        "name": "Parent Backup",
+        "href": f"{WEST}/backups/{parent['id']}",
+    }, "the normalizer keeps EM's placeholder; get_backups puts the parent's name in its place"
+    assert child["links"][-1] == {"rel": "Up", "type": "Backup", "name": "Parent Backup", "href": f"{WEST}/backups/{parent['id']}?format=Entity"}
+
+
+def test_reference_form_of_a_child_links_its_parent_as_backup_reference():
+    backup = normalize_backup(document_from("backup_ref_child_placeholder.xml", "EntityRef"))
+    parent_id = "e0f6b2d8-13c9-4e7a-b4f0-9a2c5d8e1b36"
+    assert backup["parent_backup"] == {"id": parent_id, "name": "Parent Backup", "href": f"{LOCAL}/backups/{parent_id}"}
+    assert (backup["platform"], backup["backup_type"]) == (None, None), "a reference carries no Platform or BackupType"
+    assert backup["repository"]["name"] == "Branch NAS"
+
+
+def test_empty_elements_are_empty_strings_and_absent_ones_null():
+    backup = backup_from("backup_empty_elements.xml")
+    assert (backup["name"], backup["platform"], backup["backup_type"]) == ("", "", "")
+    assert backup["comment"] == ""
+    assert backup["retention"] == {"days": "", "copies": "7"}
+    assert backup["links"] == [] and backup["repository"] is None
+    absent = backup_from("backup_escaped_names.xml")
+    assert (absent["platform"], absent["backup_type"]) == (None, None)
+
+
+def test_backup_server_with_empty_description():
+    details = backup_server_details(document_from("backup_server_empty_description.xml", "BackupServer", byte_order_mark=True))
+    assert details == {"description": "", "port": 9392, "version": "12.3.1.1139"}
+    assert backup_server_details({}) == {"description": None, "port": None, "version": None}
+
+
+def test_repository_sizes_stay_integers_or_null_and_an_empty_kind_is_an_empty_string():
+    details = repository_details(document_from("repository_empty_kind.xml", "Repository"))
+    assert details == {"capacity": 21990232555520, "free_space": None, "kind": ""}
+    assert repository_details({}) == {"capacity": None, "free_space": None, "kind": None}
+
+
+def test_restore_point_name_keeps_its_double_spaces():
+    content = document_from("restore_point_double_spaces.xml", "RestorePoint")
+    point_id = "b35e9a0c-6f12-4d7b-8e4a-c2091f7d5e38"
+    assert normalize_restore_point(content) == {
+        "id": point_id,
+        "uid": f"urn:veeam:RestorePoint:{point_id}",
+        "name": "Mar  3 2026  1:05AM",
+        "href": f"{WEST}/restorePoints/{point_id}",
+        "backup_date_utc": "2026-03-03T01:05:44.5Z",
+    }
+    assert restore_point_backup_id(content) == PAYROLL_ID
+    assert normalize_restore_point({**content, "BackupDateUTC": None})["backup_date_utc"] == ""
+    del content["BackupDateUTC"]
+    assert normalize_restore_point(content)["backup_date_utc"] is None
 
 
 @pytest.mark.parametrize("name, key", [
