@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -267,3 +268,58 @@ def test_no_secret_in_verbose_output(em, run_inventory):
     assert len(hosts_of(run.result)) == len(em.data.backup_servers)
     for secret in secrets_of(em):
         assert secret not in run.output
+
+
+#: What AWX adds to the environment of every inventory update (awx/main/constants.py, STANDARD_INVENTORY_UPDATE_ENV).
+AWX_INVENTORY_UPDATE_ENV = {"ANSIBLE_TRANSFORM_INVALID_GROUP_CHARS": "never", "ANSIBLE_INVENTORY_UNPARSED_FAILED": "True"}
+#: ansible-runner as AWX drives an inventory update: ansible-inventory instead of ansible-playbook, AWX's arguments.
+RUNNER_SCRIPT = """
+import json, sys
+import ansible_runner
+directory, cmdline = sys.argv[1], sys.argv[2]
+result = ansible_runner.run(private_data_dir=directory, binary="ansible-inventory", cmdline=cmdline, quiet=True)
+print(json.dumps({"rc": result.rc, "status": result.status}))
+"""
+
+
+def test_awx_inventory_update_with_the_credential_type(em, ansible_env, tmp_path):
+    """An inventory source "sourced from a project" with the collection's credential: ansible-runner runs
+    ansible-inventory with the connection only in VEEAM_EM_* variables rendered from the credential type's injectors."""
+    from test_awx import CREDENTIAL_TYPE_FILE, files_containing, inject
+
+    credential_type = yaml.safe_load(CREDENTIAL_TYPE_FILE.read_text(encoding="utf-8"))
+    directory = tmp_path / "inventory_update"
+    for sub in ("env", "project"):
+        (directory / sub).mkdir(parents=True)
+    source = directory / "project" / "em.veeam_em.yml"
+    source.write_text(yaml.safe_dump({"plugin": PLUGIN, "keyed_groups": [{"key": "veeam_em_backup_server.version.split('.') | first", "prefix": "vbr"}]}))
+    inputs = {"url": em.url, "username": EM_USERNAME, "password": EM_PASSWORD, "ca": Path(em.ca_path).read_text()}
+    envvars = {**inject(credential_type, inputs, directory), **AWX_INVENTORY_UPDATE_ENV}
+    (directory / "env" / "envvars").write_text(yaml.safe_dump(envvars, allow_unicode=True), encoding="utf-8")
+    output = directory / "artifacts" / "output.json"
+    # awx/main/tasks/jobs.py, RunInventoryUpdate.build_args, at AWX's default verbosity (1: -vvv).
+    cmdline = f"--list --export -i {source} --output {output} --playbook-dir {source.parent} -vvv"
+    process = subprocess.run([str(BIN_DIR / "python"), "-c", RUNNER_SCRIPT, str(directory), cmdline],
+                             env=ansible_env, capture_output=True, text=True, timeout=300, check=False)
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert json.loads(process.stdout.splitlines()[-1]) == {"rc": 0, "status": "successful"}, process.stdout
+
+    inventory = plain(json.loads(output.read_text()))
+    servers = em.data.backup_servers.values()
+    assert members(inventory, GROUP) == set(hosts_of(inventory)) == {server.name for server in servers}
+    for server in servers:
+        assert server.name in members(inventory, f"vbr_{server.version.split('.')[0]}")
+        variables = hosts_of(inventory)[server.name]
+        assert variables["veeam_em_backup_server"]["version"] == server.version
+        assert [repository["name"] for repository in variables["veeam_em_repositories"]] == [
+            repository.name for repository in em.data.repositories_of(server.id)]
+        assert variables["veeam_em_backup_count"] == sum(backup.server_id == server.id for backup in em.data.backups.values())
+    assert em.stats()["logons"] == 1
+    # The password and the session token are in none of the update's output and events; ansible-runner keeps
+    # the environment it ran with in artifacts/<id>/command (guide_awx.rst says so), as for a job.
+    (ident,) = (path.name for path in (directory / "artifacts").iterdir() if path.is_dir())
+    assert (directory / "artifacts" / ident / "stdout").is_file()
+    assert "veeam_em" in (directory / "artifacts" / ident / "stdout").read_text()
+    assert files_containing(directory, EM_PASSWORD) == {"env/envvars", f"artifacts/{ident}/command"}
+    for token in em.issued_tokens():
+        assert not files_containing(directory, token)
