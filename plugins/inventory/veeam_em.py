@@ -88,6 +88,14 @@ retries: 5
 api_version: latest
 
 ---
+# A test EM with a self-signed certificate (validate_certs false: only there; elsewhere set ca_path),
+# in a session opened before (export VEEAM_EM_SESSION_ID=<its X-RestSvcSessionId token>):
+# no logon and no logoff then, and username and password are not needed.
+plugin: veeam_em.rest.veeam_em
+url: em-test.example.com
+validate_certs: false
+
+---
 # Groups: one per major version of Veeam Backup & Replication (vbr_12, vbr_13),
 # and the servers that have a repository with less than 10 % free space.
 plugin: veeam_em.rest.veeam_em
