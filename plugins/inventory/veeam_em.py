@@ -13,7 +13,7 @@ description:
     C(veeam_em_backup_servers).
   - "Every host variable starts with C(veeam_em_): C(veeam_em_backup_server) (C(id), C(uid), C(name), C(href),
     C(description), C(port), C(version), as RV(veeam_em.rest.veeam_em_backup_info#module:backups[].backup_server)
-    of M(veeam_em.rest.veeam_em_backup_info) with O(veeam_em.rest.veeam_em_backup_info#module:expand=[backup_server])),
+    with O(veeam_em.rest.veeam_em_backup_info#module:expand=[backup_server])),
     C(veeam_em_repositories) (each repository of the server: C(id), C(name), C(href), C(kind), C(capacity) and
     C(free_space) in bytes, and C(free_percent), the free space in percent of the capacity with one decimal, null
     when EM gives no capacity), C(veeam_em_backup_count) (the number of the server's backups) and, with
@@ -43,7 +43,8 @@ options:
     choices: [veeam_em.rest.veeam_em]
   password:
     description:
-      - In the configuration file, may be a vaulted string (C(!vault |)).
+      - Password of O(username).
+      - In the configuration file, may be a vaulted string (C(!vault |)); or leave it out and set E(VEEAM_EM_PASSWORD).
   ca_path:
     # A str, expanded by the plugin: as a path, an empty VEEAM_EM_CA_PATH (what an AWX
     # credential without a CA injects) would become the current directory.
@@ -51,7 +52,7 @@ options:
   backups:
     description:
       - Add C(veeam_em_backups) to each host, the server's backups, each exactly as an item of
-        RV(veeam_em.rest.veeam_em_backup_info#module:backups) of M(veeam_em.rest.veeam_em_backup_info).
+        RV(veeam_em.rest.veeam_em_backup_info#module:backups).
       - Costs no request more (the backups are listed to count them anyway), but makes the inventory,
         and the cache, larger.
     type: bool
@@ -64,17 +65,14 @@ seealso:
 """
 
 EXAMPLES = r"""
-# em.veeam_em.yml: the backup servers of one EM, connection from the environment
-# (VEEAM_EM_URL, VEEAM_EM_USERNAME, VEEAM_EM_PASSWORD, as the AWX credential type injects them).
-# ansible-inventory -i em.veeam_em.yml --graph
-plugin: veeam_em.rest.veeam_em
-
----
-# The connection in the file, the password vaulted
-# (ansible-vault encrypt_string --name password 'the password').
+# em01.veeam_em.yml: the backup servers of em01 as hosts, grouped by version and by free space.
+#   ansible-inventory -i em01.veeam_em.yml --graph
+# Every connection option may be left out here and set in the environment instead (VEEAM_EM_URL,
+# VEEAM_EM_USERNAME, VEEAM_EM_PASSWORD, ...), as the collection's AWX credential type injects them.
 plugin: veeam_em.rest.veeam_em
 url: https://em01.example.com:9398
 username: svc-ansible
+# ansible-vault encrypt_string --name password '<the password>'
 password: !vault |
   $ANSIBLE_VAULT;1.1;AES256
   62313365396662343061393464336163383764373764613633653634306231386433626436623361
@@ -86,55 +84,47 @@ ca_path: /etc/pki/veeam/em-ca.pem
 timeout: 60
 retries: 5
 api_version: latest
-
----
-# A test EM with a self-signed certificate (validate_certs false: only there; elsewhere set ca_path),
-# in a session opened before (export VEEAM_EM_SESSION_ID=<its X-RestSvcSessionId token>):
-# no logon and no logoff then, and username and password are not needed.
-plugin: veeam_em.rest.veeam_em
-url: em-test.example.com
-validate_certs: false
-
----
-# Groups: one per major version of Veeam Backup & Replication (vbr_12, vbr_13),
-# and the servers that have a repository with less than 10 % free space.
-plugin: veeam_em.rest.veeam_em
+# Each server's backups too, in veeam_em_backups, as the module returns them.
+backups: true
+# One group per major version of Veeam Backup & Replication: vbr_12, vbr_13, ...
 keyed_groups:
   - key: veeam_em_backup_server.version.split('.') | first
     prefix: vbr
+# The servers that have a repository with less than 10 % free space.
 groups:
   veeam_em_low_space: >-
     veeam_em_repositories | rejectattr('free_percent', 'none')
     | selectattr('free_percent', 'lt', 10) | list | length > 0
-strict: true
-
----
 # EM knows the servers by short names: connect to their fully qualified names instead,
 # and keep the version as a plain variable.
-plugin: veeam_em.rest.veeam_em
 compose:
   ansible_host: veeam_em_backup_server.name ~ '.corp.example.com'
   vbr_version: veeam_em_backup_server.version
-
----
-# Every backup of each server, with the inventory kept for an hour between runs.
-plugin: veeam_em.rest.veeam_em
-backups: true
+# A template above that uses a variable a host lacks fails the inventory instead of being skipped.
+strict: true
+# Keep the inventory for an hour: runs in that hour send no request to EM.
 cache: true
 cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/ansible/veeam_em
 cache_timeout: 3600
 
-# A playbook for the hosts of this inventory (connection local: it only reads their variables).
-# - name: Repositories of every backup server
-#   hosts: veeam_em_backup_servers
-#   connection: local
-#   gather_facts: false
-#   tasks:
-#     - name: Show each repository's free space
-#       ansible.builtin.debug:
-#         msg: "{{ item.name }}: {{ item.free_percent }} % free"
-#       loop: "{{ veeam_em_repositories }}"
+# A test EM with a self-signed certificate (validate_certs false: only there; elsewhere set ca_path),
+# in a session opened before (export VEEAM_EM_SESSION_ID=<its X-RestSvcSessionId token>): no logon,
+# no logoff, and no username and password needed:
+#   plugin: veeam_em.rest.veeam_em
+#   url: em-test.example.com
+#   validate_certs: false
+
+# A playbook for the hosts of this inventory (connection local: it only reads their variables):
+#   - name: Repositories of every backup server
+#     hosts: veeam_em_backup_servers
+#     connection: local
+#     gather_facts: false
+#     tasks:
+#       - name: Show each repository's free space
+#         ansible.builtin.debug:
+#           msg: "{{ item.name }}: {{ item.free_percent }} % free"
+#         loop: "{{ veeam_em_repositories }}"
 """
 
 import os
@@ -144,7 +134,7 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.display import Display
 
-from ansible_collections.veeam_em.rest.plugins.module_utils._backups import backup_selection
+from ansible_collections.veeam_em.rest.plugins.module_utils._backups import BACKUP_SELECTION_ARGUMENT_SPEC, backup_selection
 from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient, missing_libraries
 from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options import (
     CONNECTION_ARGUMENT_SPEC,
@@ -157,7 +147,8 @@ display = Display()
 
 #: The group every backup server is in.
 GROUP = "veeam_em_backup_servers"
-#: Options that change what the inventory holds: a cache made with other values is not used.
+#: Options that change what the inventory holds: a cache made with other values is not used. Those that
+#: are also options of the backup selection (BACKUP_SELECTION_ARGUMENT_SPEC) are handed to get_backups.
 _DATA_OPTIONS = ("backups",)
 
 
@@ -201,7 +192,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         """One EM session: every backup server with its repositories and backups."""
         warnings = []
         try:
-            selection = backup_selection([], {"restore_points": False})
+            selection = backup_selection([], {name: self.get_option(name) for name in _DATA_OPTIONS if name in BACKUP_SELECTION_ARGUMENT_SPEC})
             client = EMClient(settings)
             warnings = client.warnings
             with client:

@@ -167,28 +167,28 @@ def test_one_session_a_request_per_page_and_none_with_a_warm_cache(bulk_em, run_
     assert all("veeam_em_backups" in variables for variables in hosts_of(with_backups.result).values())
 
 
-def test_the_documented_groups_and_compose(em, run_inventory, em_environment, ansible_env):
-    """Each example of ``ansible-doc`` that builds groups or composes variables, run as it is written."""
+def test_the_documented_example(em, run_inventory, em_environment, ansible_env, tmp_path):
+    """The example configuration of ``ansible-doc`` as it is written, but for the connection and the cache's place."""
     process = subprocess.run([str(BIN_DIR / "ansible-doc"), "-t", "inventory", "--json", PLUGIN],
                              env=ansible_env, capture_output=True, text=True, timeout=120, check=False)
     assert process.returncode == 0, process.stderr
-    examples = list(yaml.safe_load_all(json.loads(process.stdout)[PLUGIN]["examples"].replace("!vault", "")))
-    grouping = next(example for example in examples if "keyed_groups" in example)
-    run = run_inventory({key: value for key, value in grouping.items() if key != "plugin"}, env=em_environment)
+    example = yaml.safe_load(json.loads(process.stdout)[PLUGIN]["examples"].replace("!vault", ""))
+    connection = {"url", "username", "password", "ca_path"}
+    config = {key: value for key, value in example.items() if key not in connection | {"plugin"}}
+    run = run_inventory({**config, "cache_connection": str(tmp_path / "cache")}, env=em_environment)
     assert run.returncode == 0, run.output
     servers = em.data.backup_servers.values()
+    assert members(run.result, GROUP) == {server.name for server in servers}
     for major in {server.version.split(".")[0] for server in servers}:
         assert members(run.result, f"vbr_{major}") == {server.name for server in servers if server.version.startswith(f"{major}.")}
     low_space = {em.data.backup_servers[repository.server_id].name for repository in em.data.repositories.values()
                  if repository.free_space < 0.1 * repository.capacity}
     assert members(run.result, "veeam_em_low_space") == low_space and low_space
-
-    composing = next(example for example in examples if "compose" in example)
-    run = run_inventory({key: value for key, value in composing.items() if key != "plugin"}, env=em_environment)
-    assert run.returncode == 0, run.output
     for server in servers:
-        assert hosts_of(run.result)[server.name]["ansible_host"] == f"{server.name}.corp.example.com"
-        assert hosts_of(run.result)[server.name]["vbr_version"] == server.version
+        variables = hosts_of(run.result)[server.name]
+        assert variables["ansible_host"] == f"{server.name}.corp.example.com"
+        assert variables["vbr_version"] == server.version
+        assert len(variables["veeam_em_backups"]) == variables["veeam_em_backup_count"] > 0
 
 
 def test_strict_makes_a_compose_of_a_missing_variable_fail(em, run_inventory, em_environment):
