@@ -158,6 +158,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     NAME = "veeam_em.rest.veeam_em"
 
     def verify_file(self, path):
+        """Only configuration files named for this plugin, so that other YAML inventories are left alone."""
         return super().verify_file(path) and path.endswith((".veeam_em.yml", ".veeam_em.yaml"))
 
     def parse(self, inventory, loader, path, cache=True):
@@ -204,6 +205,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 display.warning(warning)
 
     def _populate(self, servers):
+        """Hosts, their variables and the constructed groups, from fetched or cached backup servers."""
         self.inventory.add_group(GROUP)
         strict = self.get_option("strict")
         seen = {}
