@@ -133,3 +133,35 @@ options:
     vars:
       - name: veeam_em_api_version
 """
+
+    # Inventory plugins: the same options from the environment only (an inventory source has no variables yet).
+    INVENTORY = r"""
+options:
+  url:
+    env:
+      - name: VEEAM_EM_URL
+  username:
+    env:
+      - name: VEEAM_EM_USERNAME
+  password:
+    env:
+      - name: VEEAM_EM_PASSWORD
+  session_id:
+    env:
+      - name: VEEAM_EM_SESSION_ID
+  validate_certs:
+    env:
+      - name: VEEAM_EM_VALIDATE_CERTS
+  ca_path:
+    env:
+      - name: VEEAM_EM_CA_PATH
+  timeout:
+    env:
+      - name: VEEAM_EM_TIMEOUT
+  retries:
+    env:
+      - name: VEEAM_EM_RETRIES
+  api_version:
+    env:
+      - name: VEEAM_EM_API_VERSION
+"""

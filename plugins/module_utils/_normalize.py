@@ -91,6 +91,31 @@ def restore_point_backup_id(entity: dict[str, Any]) -> Optional[str]:
     return None
 
 
+def normalize_backup_server(entity: dict[str, Any]) -> dict[str, Any]:
+    """A ``<BackupServer>`` entity: what a backup's ``backup_server`` holds after ``expand``, plus its ``uid``."""
+    server_id = _entity_id(entity)
+    return {
+        "id": server_id,
+        "uid": f"urn:veeam:BackupServer:{server_id}",
+        "name": entity.get("@Name"),
+        "href": strip_query(entity.get("@Href")),
+        **backup_server_details(entity),
+    }
+
+
+def normalize_repository(entity: dict[str, Any]) -> dict[str, Any]:
+    """A ``<Repository>`` entity: what a backup's ``repository`` holds after ``expand``."""
+    return {"id": _entity_id(entity), "name": entity.get("@Name"), "href": strip_query(entity.get("@Href")), **repository_details(entity)}
+
+
+def repository_server_id(entity: dict[str, Any]) -> Optional[str]:
+    """The id of the backup server a ``<Repository>`` belongs to, from its link of that type."""
+    for link in map(normalize_link, _links(entity)):
+        if link["type"] == "BackupServerReference" and link["href"]:
+            return _linked(link)["id"]
+    return None
+
+
 def query_entities(content: dict[str, Any], plural: str, singular: str) -> list[dict[str, Any]]:
     """The entities of one ``<QueryResult>`` page (``format=Entities``)."""
     entities = content.get("Entities")
@@ -169,6 +194,12 @@ def _links_to_other_backup(href: Optional[str], backup_id: str) -> bool:
     """A link to another backup itself (``.../backups/<other id>``), not to a list below one."""
     head, _slash, last = (strip_query(href) or "").rstrip("/").rpartition("/")
     return head.lower().endswith("/backups") and last.lower() != backup_id
+
+
+def _entity_id(entity: dict[str, Any]) -> Optional[str]:
+    """An entity's lower-case id, from its ``UID`` (``urn:veeam:<Type>:<id>``) or else its ``Href``."""
+    found = _last_segment(entity.get("@UID"), ":") or _last_segment(strip_query(entity.get("@Href")), "/")
+    return found.lower() if found else None
 
 
 def _last_segment(value: Optional[str], separator: str) -> Optional[str]:

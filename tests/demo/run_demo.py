@@ -6,7 +6,8 @@
 2. reads the connection settings it prints (one JSON line) and passes them to
    Ansible as VEEAM_EM_URL, VEEAM_EM_USERNAME, VEEAM_EM_PASSWORD and
    VEEAM_EM_CA_PATH, which the module reads when no option is given;
-3. runs tests/demo/demo.yml (module and lookup), then the module as an ad-hoc command;
+3. runs tests/demo/demo.yml (module and lookup), then the module as an ad-hoc command,
+   then `ansible-inventory --graph` on tests/demo/demo.veeam_em.yml (the inventory plugin);
 4. always stops the emulator, whatever happened before.
 
 Run it with the tool-chain venv's python from the repository root, with
@@ -30,7 +31,7 @@ STATE_DIR = ROOT / 'build' / 'demo'
 LOG = STATE_DIR / 'emulator.log'
 BACKUP_ID = 'c213fbfa-7b9e-4772-9ddc-3ecbdcc3fc70'
 START_TIMEOUT = 30.0
-SETTINGS = {  # emulator's JSON key -> environment variable the module reads
+SETTINGS = {  # emulator's JSON key -> environment variable the plugins read
     'url': 'VEEAM_EM_URL',
     'username': 'VEEAM_EM_USERNAME',
     'password': 'VEEAM_EM_PASSWORD',
@@ -134,6 +135,9 @@ def main():
         run([tool('ansible-playbook'), 'tests/demo/demo.yml'], env)
         run([tool('ansible'), 'localhost', '-m', 'veeam_em.rest.veeam_em_backup_info',
              '-a', 'id=%s' % BACKUP_ID], env)
+        # A source that fails to parse fails the demo, instead of an empty inventory and a warning.
+        run([tool('ansible-inventory'), '-i', 'tests/demo/demo.veeam_em.yml', '--graph'],
+            {**env, 'ANSIBLE_INVENTORY_UNPARSED_FAILED': 'True'})
     except (RuntimeError, subprocess.CalledProcessError) as exc:
         print('\ndemo FAILED: %s' % exc, file=sys.stderr)
         if LOG.exists():

@@ -1,11 +1,14 @@
 # Copyright: contributors to veeam_em.rest
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""ansible-doc shows every option of the module and of the lookup, the same ones for both."""
+"""ansible-doc shows every option of the module, the lookup and the inventory plugin, the same connection options for all."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
+
+import yaml
 
 from ansible_collections.veeam_em.rest.plugins.module_utils._backups import BACKUP_SELECTION_ARGUMENT_SPEC
 from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options import CONNECTION_ARGUMENT_SPEC
@@ -43,3 +46,22 @@ def test_lookup_documents_the_same_options_with_variables_and_environment(ansibl
     for name in CONNECTION_ARGUMENT_SPEC:
         assert options[name]["env"] == [{"name": f"VEEAM_EM_{name.upper()}"}]
         assert options[name]["vars"] == [{"name": f"veeam_em_{name}"}]
+
+
+def test_inventory_documents_the_connection_options_from_the_environment_and_examples_of_each(ansible_env):
+    doc = documentation(ansible_env, "inventory", "veeam_em.rest.veeam_em")
+    options = doc["doc"]["options"]
+    own = set(CONNECTION_ARGUMENT_SPEC) | {"plugin", "backups"}
+    constructed = {"compose", "groups", "keyed_groups", "strict", "cache", "cache_plugin", "cache_connection", "cache_timeout", "cache_prefix"}
+    assert own | constructed <= set(options)
+    for name in CONNECTION_ARGUMENT_SPEC:
+        # An inventory source has no variables: only the environment, as an AWX credential injects it.
+        assert options[name]["env"] == [{"name": f"VEEAM_EM_{name.upper()}"}]
+        assert "vars" not in options[name]
+    assert options["plugin"]["choices"] == ["veeam_em.rest.veeam_em"]
+    # One configuration (ansible-core 2.16's yamllint takes one YAML document); the others are comments.
+    examples = doc["examples"]
+    configuration = yaml.safe_load(examples.replace("!vault", ""))
+    assert configuration["plugin"] == "veeam_em.rest.veeam_em"
+    shown = set(configuration) | set(re.findall(r"^#\s+(\w+):", examples, re.MULTILINE))
+    assert not [name for name in own | constructed - {"cache_prefix"} if name not in shown and f"VEEAM_EM_{name.upper()}" not in examples]

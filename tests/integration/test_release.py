@@ -44,7 +44,7 @@ DEV_FILES = [
 SHIPPED = [
     "README.md", "LICENSE", "requirements.txt", "meta/runtime.yml", "meta/execution-environment.yml",
     "changelogs/changelog.yaml", "plugins/modules/veeam_em_backup_info.py", "plugins/lookup/veeam_em_backup.py",
-    "extensions/awx/credential_type_veeam_em.yml", "docs/docsite/extra-docs.yml", "docs/docsite/links.yml",
+    "plugins/inventory/veeam_em.py", "extensions/awx/credential_type_veeam_em.yml", "docs/docsite/extra-docs.yml", "docs/docsite/links.yml",
     "docs/docsite/rst/guide_connection.rst", "docs/docsite/rst/guide_awx.rst", "docs/docsite/rst/guide_troubleshooting.rst",
 ]
 
@@ -86,7 +86,8 @@ def test_tarball_has_what_users_need_and_no_development_files(release):
 
 
 def test_ansible_doc_works_from_the_installed_collection(release):
-    for plugin_type, name in (("module", "veeam_em.rest.veeam_em_backup_info"), ("lookup", "veeam_em.rest.veeam_em_backup")):
+    for plugin_type, name in (("module", "veeam_em.rest.veeam_em_backup_info"), ("lookup", "veeam_em.rest.veeam_em_backup"),
+                              ("inventory", "veeam_em.rest.veeam_em")):
         process = run([str(BIN_DIR / "ansible-doc"), "-t", plugin_type, "--json", name], release["env"])
         assert process.returncode == 0, process.stderr
         assert "[WARNING]" not in process.stderr and "[ERROR]" not in process.stderr, process.stderr
@@ -161,6 +162,7 @@ def test_galaxy_importer_imports_the_tarball_cleanly(release):
     assert not [line for line in log.splitlines() if line.startswith(("ERROR", "WARNING", "Traceback"))], log
     result = json.loads((workdir / "importer_result.json").read_text())
     plugins = [item for item in result["docs_blob"]["contents"] if item["content_type"] not in ("doc_fragments", "module_utils", "role")]
-    assert {(item["content_type"], item["content_name"]) for item in plugins} >= {("module", "veeam_em_backup_info"), ("lookup", "veeam_em_backup")}
+    shipped = {("module", "veeam_em_backup_info"), ("lookup", "veeam_em_backup"), ("inventory", "veeam_em")}
+    assert {(item["content_type"], item["content_name"]) for item in plugins} >= shipped
     assert not [item["content_name"] for item in plugins if not item.get("doc_strings")], "plugins whose docs galaxy-importer could not read"
     assert result["requires_ansible"] == yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())["requires_ansible"]
