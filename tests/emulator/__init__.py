@@ -5,6 +5,7 @@ tests: ``Emulator`` plus the data-set constants tests compare responses with."""
 from __future__ import annotations
 
 from .core import DEFAULT_PASSWORD, DEFAULT_USERNAME, Emulator
+from .silent import SilentPort, closed_port
 from .data import (
     BULK_PLATFORMS,
     CHILD_BACKUP_ID,
@@ -50,6 +51,8 @@ from .data import (
 from .render import EM_HREF_BASE, NAMESPACE, PARENT_LINK_NAME
 
 __all__ = [
+    "SilentPort",
+    "closed_port",
     "BULK_PLATFORMS",
     "CHILD_BACKUP_ID",
     "CHILD_BACKUP_NAME",

@@ -10,7 +10,6 @@ and few retries, set through the normal options, keep the suite fast.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 import requests
 
 from conftest import BIN_DIR, EM_PASSWORD, EM_USERNAME, connection_to
-from emulator import Emulator
+from emulator import Emulator, SilentPort, closed_port
 
 SEED_ID = "c213fbfa-7b9e-4772-9ddc-3ecbdcc3fc70"
 TIMEOUT, RETRIES = 2, 2
@@ -119,9 +118,7 @@ def test_server_slower_than_timeout(em, fetch, plugin):
 
 
 def test_connection_refused_names_host_and_port(em, fetch):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
+    closed = closed_port()
     outcome = fetch("module", url=f"https://127.0.0.1:{closed}")
     assert outcome.failed
     assert f"Could not reach EM at 127.0.0.1:{closed}" in outcome.msg and "Connection refused" in outcome.msg
@@ -322,24 +319,9 @@ def test_1000_lookups_in_8_parallel_forks(em, tmp_path, ansible_env):
 
 @pytest.fixture
 def silent_port():
-    """A TCP port that accepts connections and never answers; ``accepted()`` counts them."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    server.setblocking(False)
-    taken = []
-
-    def accepted() -> int:
-        while True:
-            try:
-                taken.append(server.accept()[0])
-            except BlockingIOError:
-                return len(taken)
-
-    yield server.getsockname()[1], accepted
-    for connection in taken:
-        connection.close()
-    server.close()
+    """A port that never answers, as ``(port, accepted)``: ``accepted()`` counts its connections."""
+    with SilentPort() as silent:
+        yield silent.port, silent.accepted
 
 
 @pytest.mark.parametrize("scheme", ["https", "http"], ids=["other-host", "https-to-http"])
@@ -408,10 +390,7 @@ def test_timeout_is_a_deadline_for_a_trickling_answer(em, fetch, plugin):
 
 @pytest.mark.parametrize("plugin", PLUGINS)
 def test_a_dead_proxy_is_named_instead_of_em(em, fetch, plugin):
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
-    dead_port = closed.getsockname()[1]
-    closed.close()
+    dead_port = closed_port()
     proxy = {"HTTPS_PROXY": f"http://proxy-user:pr0xy-Pa55@127.0.0.1:{dead_port}", "NO_PROXY": "", "no_proxy": ""}
     outcome = fetch(plugin, retries=0, env=proxy)
     assert outcome.failed

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
+from emulator import SilentPort, closed_port
 
 from ansible_collections.veeam_em.rest.plugins.module_utils import _client
 from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient
@@ -162,24 +162,9 @@ def test_unreachable_em_names_host_and_port():
 
 @pytest.fixture
 def listener():
-    """A TCP port that accepts connections and never answers; ``accepted()`` counts them."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    server.setblocking(False)
-    taken = []
-
-    def accepted() -> int:
-        while True:
-            try:
-                taken.append(server.accept()[0])
-            except BlockingIOError:
-                return len(taken)
-
-    yield server.getsockname()[1], accepted
-    for connection in taken:
-        connection.close()
-    server.close()
+    """A port that never answers, as ``(port, accepted)``: ``accepted()`` counts its connections."""
+    with SilentPort() as silent:
+        yield silent.port, silent.accepted
 
 
 @pytest.mark.parametrize("scheme", ["https", "http"])
@@ -276,10 +261,7 @@ def test_an_invalid_header_is_described_without_its_value(em, client_for):
 
 def test_a_dead_proxy_is_named_without_its_credentials(monkeypatch, listener):
     port, _accepted = listener
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
-    dead_port = closed.getsockname()[1]
-    closed.close()
+    dead_port = closed_port()
     for name in ("NO_PROXY", "no_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTPS_PROXY", f"http://proxyuser:pr0xy-Secret@127.0.0.1:{dead_port}")
