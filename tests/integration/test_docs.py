@@ -28,7 +28,9 @@ def test_module_documents_every_option_and_return_key(ansible_env):
     assert set(doc["doc"]["options"]) == SHARED_OPTIONS | {"id"}
     assert doc["doc"]["options"]["password"]["type"] == "str"
     backup_keys = set(doc["return"]["backups"]["contains"])
-    assert {"id", "uid", "name", "href", "platform", "backup_type", "repository", "backup_server", "parent_backup", "links", "restore_points"} == backup_keys
+    assert {"id", "uid", "name", "href", "platform", "backup_type", "repository", "backup_server", "parent_backup", "links", "restore_points",
+            "latest_restore_point"} == backup_keys
+    assert set(doc["return"]["backups"]["contains"]["latest_restore_point"]["contains"]) == {"id", "uid", "name", "href", "backup_date_utc"}
     assert doc["doc"]["attributes"]["check_mode"]["support"] == "full"
     assert doc["doc"]["attributes"]["action_group"]["membership"] == ["veeam_em.rest.veeam_em"]
 
@@ -40,3 +42,13 @@ def test_lookup_documents_the_same_options_with_variables_and_environment(ansibl
     for name in CONNECTION_ARGUMENT_SPEC:
         assert options[name]["env"] == [{"name": f"VEEAM_EM_{name.upper()}"}]
         assert options[name]["vars"] == [{"name": f"veeam_em_{name}"}]
+
+
+def test_role_documents_the_health_variables(ansible_env):
+    process = subprocess.run([str(BIN_DIR / "ansible-doc"), "-t", "role", "--json", "veeam_em.rest.backup_report"],
+                             env=ansible_env, capture_output=True, text=True, timeout=120, check=False)
+    assert process.returncode == 0, process.stderr
+    options = json.loads(process.stdout)["veeam_em.rest.backup_report"]["entry_points"]["main"]["options"]
+    assert {"backup_report_max_age", "backup_report_min_free_percent", "backup_report_fail_on"} <= set(options)
+    assert options["backup_report_fail_on"]["choices"] == options["backup_report_fail_on"]["default"] == ["missing", "stale", "low_space"]
+    assert "junit" in options["backup_report_formats"]["choices"]
