@@ -421,7 +421,7 @@ def test_max_age_between_two_ages_flags_the_older_and_fail_on_missing_passes(em,
     suites = JUnitXml.fromfile(str(dest / "backup_report.xml"))
     cases = [case for suite in suites for case in suite]
     assert len(cases) == 2 and [case.name for case in cases if not case.is_passed] == [f"{data.CHILD_BACKUP_NAME} ({data.CHILD_BACKUP_ID})"]
-    assert all(type(result) is Failure for case in cases for result in case.result)
+    assert all(isinstance(result, Failure) for case in cases for result in case.result)
 
 
 def test_parent_backups_are_not_judged_their_children_are(em, connection, run_playbook, tmp_path):
