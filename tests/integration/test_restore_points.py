@@ -98,9 +98,12 @@ def test_since_for_named_backups_combines_both_filters(em, run_playbook):
 
 @pytest.mark.parametrize("value", ["yesterday", "26", "-3h", "2026-13-01"])
 def test_other_values_are_refused_before_any_request(em, run_playbook, value):
-    run = run_playbook("listing.yml", {"connection": connection_to(em), "selections": [{"restore_points": True, "restore_points_since": value}]})
-    assert run.returncode != 0
-    assert f"Invalid restore_points_since '{value}'" in run.output
-    assert "2026-11-28T06:00:00Z" in run.output and "26h" in run.output
-    assert "Traceback" not in run.output
+    selection = {"restore_points": True, "restore_points_since": value}
+    module = run_playbook("listing.yml", {"connection": connection_to(em), "selections": [selection]})
+    lookup = run_playbook("lookup.yml", {"backup_ids": [data.SQL_BACKUP_ID, data.CHILD_BACKUP_ID], "lookup_options": {**connection_to(em), **selection}})
+    assert module.returncode != 0 and lookup.result["failed"]
+    for message in (module.output, lookup.result["msg"]):
+        assert f"Invalid restore_points_since '{value}'" in message
+        assert "2026-11-28T06:00:00Z" in message and "26h" in message
+        assert "Traceback" not in message
     assert em.stats()["requests"] == 0
