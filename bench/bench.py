@@ -7,8 +7,10 @@ run: HTTP requests and connections of each kind of call; the lookup and the modu
 against a hand-written ``ansible.builtin.uri`` playbook and against plain
 ``requests``; the module process listing 10,000 backups (time, peak RSS) against
 the floor; normalization against ``ElementTree`` and bare expat; the emulator's own
-time per request. Each time is the median of several runs, with min and max;
-ratios compare figures of the same run. See bench/README.md.
+time per request; each backup's latest restore point against every restore point
+(10,000 backups, 300,000 points) and the backup_report role's health checks over
+them. Each time is the median of several runs, with min and max; ratios compare
+figures of the same run. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import tempfile
 import textwrap
 import time
 from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 from xml.etree import ElementTree
 from xml.parsers import expat
@@ -335,9 +338,75 @@ def bench_listing_task(em: Emulator, env: dict[str, str], runs: int) -> dict:
     return summary([run_playbook("round_trip.yml", em, env, case="listing")["Module listing every backup"] for _run in range(runs)])
 
 
+#: The restore-point data set: backups, daily points each (19 in 20 backups have one in the last day).
+POINT_BACKUPS, POINTS_PER_BACKUP = 10_000, 30
+
+
+def module_process(em: Emulator, env: dict[str, str], options: dict) -> dict:
+    """The module run once as Ansible runs it on localhost: wall time, peak RSS, requests and
+    bytes of XML EM sent, and the backups it returned."""
+    args = {"ANSIBLE_MODULE_ARGS": {"url": em.url, "username": USERNAME, "password": PASSWORD, "ca_path": em.ca_path, **options}}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as args_file:
+        json.dump(args, args_file)
+    try:
+        em.reset_stats()
+        seconds, peak, stdout = run_child(MODULE.read_text(), [args_file.name], env)
+    finally:
+        os.unlink(args_file.name)
+    stats = em.stats()
+    return {"seconds": seconds, "peak_rss_mb": peak, "requests": stats["requests"], "xml_bytes": stats["bytes_sent"],
+            "backups": json.loads(stdout)["backups"]}
+
+
+def bench_restore_points(em: Emulator, env: dict[str, str], runs: int, all_points_runs: int) -> dict:
+    """latest_restore_point against restore_points over every backup: the task time inside
+    ansible-playbook, and the module process's peak RSS, requests and XML bytes; the latest
+    points checked against the newest of all points."""
+    module_process(em, env, {"latest_restore_point": True})  # builds the emulator's indexes: not measured
+    processes = {"all_points": module_process(em, env, {"restore_points": True}),
+                 "latest": module_process(em, env, {"latest_restore_point": True})}
+    every, latest = processes["all_points"].pop("backups"), processes["latest"].pop("backups")
+    newest = [max(backup["restore_points"], key=lambda point: datetime.fromisoformat(point["backup_date_utc"]), default=None)
+              for backup in every]
+    assert [backup["latest_restore_point"] for backup in latest] == newest, "the latest point is the newest of all"
+    tasks = {
+        "all_points": summary([run_playbook("restore_points.yml", em, env, case="all_points")["Module with every restore point"]
+                               for _run in range(all_points_runs)]),
+        "latest": summary([run_playbook("restore_points.yml", em, env, case="latest")["Module with each latest restore point"]
+                           for _run in range(runs)]),
+    }
+    ratios = {
+        "bytes": processes["latest"]["xml_bytes"] / processes["all_points"]["xml_bytes"],
+        "task_time": tasks["latest"]["median"] / tasks["all_points"]["median"],
+        "requests": processes["latest"]["requests"] / processes["all_points"]["requests"],
+        "peak_rss": processes["latest"]["peak_rss_mb"] / processes["all_points"]["peak_rss_mb"],
+    }
+    return {"backups": len(every), "restore_points": len(em.data.restore_points), "processes": processes, "tasks": tasks,
+            "latest_vs_all_points": ratios}
+
+
+def bench_role_health(em: Emulator, env: dict[str, str], runs: int) -> dict:
+    """The backup_report role over every backup with freshness and free-space checks: wall time
+    of the whole ansible-playbook run, and its requests."""
+    seconds, requests_made = [], 0
+    for _run in range(runs):
+        with tempfile.TemporaryDirectory() as dest:
+            em.reset_stats()
+            started = time.perf_counter()
+            timings = run_playbook("backup_report.yml", em, env, report_dest=dest)
+            seconds.append(time.perf_counter() - started)
+            requests_made = em.stats()["requests"]
+            written = sorted(path.name for path in Path(dest).iterdir())
+            assert written == ["backup_report.html", "backup_report.json", "backup_report.md", "backup_report.xml"], written
+    slowest = max(timings, key=timings.get)
+    return {"seconds": summary(seconds), "requests": requests_made, "slowest_task": slowest, "slowest_task_seconds": timings[slowest]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per timed figure (default 3)")
+    parser.add_argument("--all-points-runs", type=int, default=1,
+                        help="runs of the slow task that reads all 300,000 restore points (default 1)")
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "results.json")
     options = parser.parse_args()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(COLLECTIONS), os.environ.get("PYTHONPATH", "")])}
@@ -356,6 +425,10 @@ def main() -> int:
             "parsing": bench_parsing(big, options.runs),
             "in_process_listing": bench_in_process(big, options.runs),
         }
+        with Emulator(state_dir, username=USERNAME, password=PASSWORD, bulk=POINT_BACKUPS - fixed,
+                      bulk_restore_points=POINTS_PER_BACKUP) as points:
+            results["restore_points"] = bench_restore_points(points, env, options.runs, options.all_points_runs)
+            results["role_health"] = bench_role_health(points, env, options.runs)
     floor = results["floor_listing"]["seconds"]["median"]
     results["module_listing_task_vs_floor"] = results["module_listing_task"]["median"] / floor
     results["module_listing_process_vs_floor"] = results["module_listing_process"]["seconds"]["median"] / floor
@@ -409,6 +482,23 @@ def print_table(results: dict) -> None:
             print(title)
         for name, figure, unit, note in block:
             print(f"   {name:<42} {_fmt(figure, unit):<30} {note}")
+    print_restore_points(results["restore_points"], results["role_health"])
+
+
+def print_restore_points(points: dict, role: dict) -> None:
+    every, latest = points["processes"]["all_points"], points["processes"]["latest"]
+    tasks, ratios = points["tasks"], points["latest_vs_all_points"]
+    print(f"\n6. {points['backups']:,} backups, {points['restore_points']:,} restore points: latest_restore_point vs restore_points"
+          " (targets: bytes <= 1/10, task time <= 1/5)")
+    print(f"   {'':<34} {'restore_points: true':>22} {'latest_restore_point':>22}   latest / all")
+    print(f"   {'requests':<34} {every['requests']:>22,} {latest['requests']:>22,}   {ratios['requests']:.3f}")
+    print(f"   {'XML received (MB)':<34} {every['xml_bytes'] / 2**20:>22.1f} {latest['xml_bytes'] / 2**20:>22.1f}   {ratios['bytes']:.3f}")
+    print(f"   {'module task time (s, median)':<34} {tasks['all_points']['median']:>22.2f} {tasks['latest']['median']:>22.2f}   {ratios['task_time']:.3f}")
+    print(f"   {'module process peak RSS (MB)':<34} {every['peak_rss_mb']:>22.0f} {latest['peak_rss_mb']:>22.0f}   {ratios['peak_rss']:.3f}")
+    print(f"   {'module process wall time (s)':<34} {every['seconds']:>22.2f} {latest['seconds']:>22.2f}")
+    print("\n7. Role backup_report over those backups, max_age 26h, min_free_percent 41, all four formats")
+    print(f"   {'ansible-playbook wall time':<42} {_fmt(role['seconds'], 's'):<30} {role['requests']} requests;"
+          f" slowest task: {role['slowest_task']} ({role['slowest_task_seconds']:.1f} s)")
 
 
 def _fmt(figure: dict, unit: str) -> str:

@@ -78,6 +78,11 @@ EXAMPLES = r"""
                 url='https://em01.example.com:9398', username=em_user, password=em_password,
                 ca_path='/etc/pki/veeam/em-ca.pem') }}
 
+- name: When each backup last had a restore point
+  ansible.builtin.debug:
+    msg: "{{ item.name }}: {{ item.latest_restore_point.backup_date_utc | default('never') }}"
+  loop: "{{ query('veeam_em.rest.veeam_em_backup', latest_restore_point=true) }}"
+
 - name: Every backup called "SQL Backup", with its repository's free space
   ansible.builtin.debug:
     msg: "{{ item.name }}: {{ item.repository.free_space | human_readable }} free"
@@ -97,7 +102,8 @@ _raw:
     - One normalized backup per term, in term order, each exactly as an item of the
       RV(veeam_em.rest.veeam_em_backup_info#module:backups) list of M(veeam_em.rest.veeam_em_backup_info)
       (keys C(id), C(uid), C(name), C(href), C(platform), C(backup_type), C(repository), C(backup_server),
-      C(parent_backup), C(links)); see that module's documentation for every key.
+      C(parent_backup), C(links), and C(restore_points) or C(latest_restore_point) when asked for);
+      see that module's documentation for every key.
     - Terms that EM does not know are left out with O(on_missing=warn) or O(on_missing=skip).
   type: list
   elements: dict

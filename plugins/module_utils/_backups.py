@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Optional
 
 from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient
@@ -31,6 +32,12 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import (
     repository_details,
     restore_point_backup_id,
 )
+from ansible_collections.veeam_em.rest.plugins.module_utils._restore_points import (
+    creation_time_filter,
+    latest_restore_points,
+    newest,
+    parse_since,
+)
 
 BACKUP_URN_PREFIX = "urn:veeam:Backup:"
 #: Entities per query page; EM's own default is 100.
@@ -45,6 +52,8 @@ BACKUP_SELECTION_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "name": {"type": "str"},
     "expand": {"type": "list", "elements": "str", "choices": sorted(EXPANDABLE), "default": []},
     "restore_points": {"type": "bool", "default": False},
+    "restore_points_since": {"type": "str"},
+    "latest_restore_point": {"type": "bool", "default": False},
 }
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
@@ -59,10 +68,16 @@ class BackupSelection:
     name: Optional[str]
     expand: tuple[str, ...]
     restore_points: bool
+    #: Only restore points created at this moment or later (None: all of them).
+    restore_points_since: Optional[datetime] = None
+    latest_restore_point: bool = False
 
 
-def backup_selection(ids: list[Any], options: dict[str, Any]) -> BackupSelection:
-    """Check ids and selection options of any plugin; no ids and no name mean all backups."""
+def backup_selection(ids: list[Any], options: dict[str, Any], now: Optional[datetime] = None) -> BackupSelection:
+    """Check ids and selection options of any plugin; no ids and no name mean all backups.
+
+    ``restore_points_since`` is a moment by then: a duration counts back from ``now``.
+    """
     expand = tuple(dict.fromkeys(options.get("expand") or ()))
     unknown = [item for item in expand if item not in EXPANDABLE]
     if unknown:
@@ -70,7 +85,13 @@ def backup_selection(ids: list[Any], options: dict[str, Any]) -> BackupSelection
     name = options.get("name")
     if ids and name is not None:
         raise InvalidInputError("Give backup ids or a name, not both.")
-    return BackupSelection(tuple(parse_backup_id(value) for value in ids), name, expand, bool(options.get("restore_points")))
+    since = options.get("restore_points_since")
+    if since is not None:
+        if not options.get("restore_points"):
+            raise InvalidInputError("restore_points_since limits the restore points that restore_points=true adds: set restore_points too.")
+        since = parse_since(since, now or datetime.now(timezone.utc))
+    return BackupSelection(tuple(parse_backup_id(value) for value in ids), name, expand, bool(options.get("restore_points")),
+                           since, bool(options.get("latest_restore_point")))
 
 
 def parse_backup_id(value: Any) -> str:
@@ -100,8 +121,16 @@ def get_backups(client: EMClient, selection: BackupSelection, on_missing: Callab
     name_parent_backups(client, backups)
     for link in selection.expand:
         expand_link(client, backups, link)
+    every_backup = not selection.ids and selection.name is None
     if selection.restore_points:
-        add_restore_points(client, backups, every_backup=not selection.ids and selection.name is None)
+        add_restore_points(client, backups, every_backup, selection.restore_points_since)
+    if selection.latest_restore_point:
+        if selection.restore_points and selection.restore_points_since is None:
+            latest = {backup["id"]: newest(backup["restore_points"]) for backup in backups}
+        else:
+            latest = latest_restore_points(backups, lambda uids, since: _points_of(client, uids, since), every_backup, datetime.now(timezone.utc))
+        for backup in backups:
+            backup["latest_restore_point"] = latest.get(backup["id"])
     return backups
 
 
@@ -197,20 +226,32 @@ def expand_link(client: EMClient, backups: list[dict[str, Any]], link: str) -> N
         linked.update(fetched[entity_id])
 
 
-def add_restore_points(client: EMClient, backups: list[dict[str, Any]], every_backup: bool) -> None:
-    """Give each backup its ``restore_points`` from the query service: all pages at once when
-    every backup is listed, otherwise OR filters on the backups' UIDs, in batches."""
+def add_restore_points(client: EMClient, backups: list[dict[str, Any]], every_backup: bool, since: Optional[datetime] = None) -> None:
+    """Give each backup its ``restore_points`` (created ``since`` then, when given) from the query service."""
     by_backup: dict[str, list[dict[str, Any]]] = {backup["id"]: [] for backup in backups}
+    uids = None if every_backup else list(dict.fromkeys(backup["uid"] for backup in backups))
+    for backup_id, point in _points_of(client, uids, since):
+        points = by_backup.get(backup_id or "")
+        if points is not None:
+            points.append(point)
+    for backup in backups:
+        backup["restore_points"] = by_backup[backup["id"]]
+
+
+def _points_of(client: EMClient, uids: Optional[list[str]], since: Optional[datetime]) -> Iterator[tuple[Optional[str], dict[str, Any]]]:
+    """(backup id, normalized point) of the restore points of the backups with these UIDs (None: of
+    every backup, all pages at once; else OR filters in batches), created ``since`` then when given;
+    EM applies both filters."""
+    since_filter = creation_time_filter(since) if since is not None else None
+    if uids is None:
+        filters = [since_filter]
+    else:
+        filters = [f"({uid_filter});{since_filter}" if since_filter else uid_filter for uid_filter in _or_filters("BackupUid", uids)]
     params = {"type": "RestorePoint", "format": "Entities"}
-    filters = [None] if every_backup else _or_filters("BackupUid", list(dict.fromkeys(backup["uid"] for backup in backups)))
     for query_filter in filters:
         query = params if query_filter is None else {**params, "filter": query_filter}
         for entity in _query(client, query, "RestorePoints", "RestorePoint"):
-            points = by_backup.get(restore_point_backup_id(entity) or "")
-            if points is not None:
-                points.append(normalize_restore_point(entity))
-    for backup in backups:
-        backup["restore_points"] = by_backup[backup["id"]]
+            yield restore_point_backup_id(entity), normalize_restore_point(entity)
 
 
 def _or_filters(field: str, uids: list[str]) -> list[str]:

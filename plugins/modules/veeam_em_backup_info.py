@@ -120,6 +120,26 @@ EXAMPLES = r"""
     restore_points: true
   register: all_backups
 
+- name: The restore points of the last 7 days only, filtered by EM
+  veeam_em.rest.veeam_em_backup_info:
+    name: SQL Backup
+    restore_points: true
+    restore_points_since: 7d
+  register: sql_week
+
+- name: Each backup's newest restore point, without transferring all of them
+  veeam_em.rest.veeam_em_backup_info:
+    latest_restore_point: true
+  register: latest
+
+- name: Backups without a restore point in the last 26 hours (daily jobs, plus EM's 15-minute refresh)
+  ansible.builtin.debug:
+    msg: "{{ item.name }}: {{ item.latest_restore_point.backup_date_utc | default('no restore point') }}"
+  loop: "{{ latest.backups | rejectattr('backup_type', 'equalto', 'ParentBackup') | list }}"
+  when: >-
+    item.latest_restore_point is none
+    or (now(utc=true) - (item.latest_restore_point.backup_date_utc[:19] | to_datetime('%Y-%m-%dT%H:%M:%S'))).total_seconds() > 26 * 3600
+
 # Ad-hoc, with the connection from the environment:
 #   export VEEAM_EM_URL=https://em01.example.com:9398 VEEAM_EM_USERNAME=svc-ansible
 #   export VEEAM_EM_PASSWORD='...'
@@ -269,7 +289,7 @@ backups:
           description: The link's URL, query string included.
           type: str
     restore_points:
-      description: The backup's restore points, in EM's order.
+      description: The backup's restore points, in EM's order; with O(restore_points_since), those created since then.
       type: list
       elements: dict
       returned: when O(restore_points=true)
@@ -290,6 +310,30 @@ backups:
           description: When the restore point was made, in UTC, as EM gives it (ISO 8601).
           type: str
           sample: "2025-10-14T20:00:31.23Z"
+    latest_restore_point:
+      description:
+        - The backup's newest restore point, the one with the greatest C(backup_date_utc); null when it has none
+          (always for a C(ParentBackup), whose C(ChildBackup)s hold its points).
+        - Not limited by O(restore_points_since).
+      type: dict
+      returned: when O(latest_restore_point=true)
+      contains:
+        id:
+          description: The restore point's ID, lower case.
+          type: str
+        uid:
+          description: The restore point's UID, C(urn:veeam:RestorePoint:<id>).
+          type: str
+        name:
+          description: The restore point's name, as EM gives it.
+          type: str
+        href:
+          description: The restore point's URL, without query string.
+          type: str
+        backup_date_utc:
+          description: When the restore point was made, in UTC, as EM gives it (ISO 8601).
+          type: str
+          sample: "2026-11-29T22:00:05.5Z"
 missing:
   description:
     - The IDs given with O(id) that EM does not know (HTTP 404), as given and in the order given.

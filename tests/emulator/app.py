@@ -232,14 +232,16 @@ class EmulatorApp:
         call = _Call(request, Renderer(self.data, request.host_url.rstrip("/")))
         route = "(unmatched)"
         status: int | None = None
+        body_bytes = 0
         try:
             fault = self.faults.take(request.method, request.path)
             response, route = self._serve(call, fault)
             status = None if request.environ.get(ABORT_CONNECTION) else response.status_code
+            body_bytes = (response.calculate_content_length() or 0) if status is not None else 0
         finally:
             self.recorder.request(request.method, request.path,
                                   request.query_string.decode("latin-1"), route, status,
-                                  call.session is not None)
+                                  call.session is not None, body_bytes)
         return response
 
     def _serve(self, call: _Call, fault: Fault | None) -> tuple[Response, str]:

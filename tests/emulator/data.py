@@ -12,7 +12,7 @@ import itertools
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 # Deterministic ids for generated objects (restore points, bulk backups), so that two
@@ -158,7 +158,10 @@ class DataSet:
         repositories: Iterable[Repository],
         backups: Iterable[Backup],
         restore_points: Iterable[RestorePoint],
+        now: datetime | None = None,
     ) -> None:
+        #: The moment the restore points' dates count back from.
+        self.now = now
         self.backup_servers = {server.id: server for server in servers}
         self.repositories = {repository.id: repository for repository in repositories}
         self.backups = {backup.id: backup for backup in backups}
@@ -246,25 +249,47 @@ def _utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
 
-# Backup dates per backup; the microseconds vary so that BackupDateUTC shows 0 to 6
-# fractional digits, as EM does.
+def _ago(hours: float, microseconds: int = 0) -> Callable[[datetime], datetime]:
+    """A backup date ``hours`` before the data set's moment; the microseconds vary so that
+    BackupDateUTC shows 0 to 6 fractional digits, as EM does."""
+    return lambda now: now - timedelta(hours=hours) + timedelta(microseconds=microseconds)
+
+
+def _fixed(text: str) -> Callable[[datetime], datetime]:
+    return lambda _now: _utc(text)
+
+
+# Backup dates per backup, relative to the moment the data set is built (the emulator's
+# start), so that fresh and stale backups stay so on any day. Ages of the newest points:
+# SQL Backup 2 h, the escape-named backup 5 h (fresh for 26h), the ChildBackup 30 h, the
+# Hyper-V one 9 days, the Unicode-named one 20 days; the others have none. SQL Backup's
+# first point keeps a fixed date: its name shows SQL Server's double spaces.
 _RESTORE_POINT_DATES = {
-    SQL_BACKUP_ID: ("2025-10-04T20:00:31.230000", "2025-10-14T20:00:31.230000",
-                    "2025-12-07T11:48:39", "2025-12-08T00:05:02.123456"),
-    CHILD_BACKUP_ID: ("2025-11-01T22:00:05.5", "2025-11-02T22:00:04.25",
-                      "2025-11-03T22:00:06.000100"),
-    NO_REPOSITORY_BACKUP_ID: ("2025-09-30T12:00:00", "2025-10-01T12:30:00.9"),
-    ESCAPE_BACKUP_ID: ("2025-10-20T03:15:00.75",),
-    UNICODE_BACKUP_ID: ("2025-10-21T09:07:00.5",),
+    SQL_BACKUP_ID: (_fixed("2025-10-04T20:00:31.230000"), _ago(74, 230000), _ago(50), _ago(2, 123456)),
+    CHILD_BACKUP_ID: (_ago(78, 500000), _ago(54, 250000), _ago(30, 100)),
+    NO_REPOSITORY_BACKUP_ID: (_ago(240), _ago(216, 900000)),
+    ESCAPE_BACKUP_ID: (_ago(5, 750000),),
+    UNICODE_BACKUP_ID: (_ago(480, 500000),),
 }
 
 
-def _restore_points() -> list[RestorePoint]:
+def _restore_points(now: datetime) -> list[RestorePoint]:
     return [
-        RestorePoint(stable_id(f"restore-point/{backup_id}/{index}"), backup_id, _utc(when))
+        RestorePoint(stable_id(f"restore-point/{backup_id}/{index}"), backup_id, when(now))
         for backup_id, dates in _RESTORE_POINT_DATES.items()
         for index, when in enumerate(dates)
     ]
+
+
+def _bulk_restore_points(count: int, per_backup: int, now: datetime) -> Iterable[RestorePoint]:
+    """``per_backup`` daily points for each generated backup, oldest first. The newest is
+    1 to 20 hours old for 19 backups in 20, and 3 to 9 days old for every 20th (stale)."""
+    for index in range(count):
+        backup_id = bulk_backup_id(index)
+        newest_age = timedelta(days=3 + index % 7) if index % 20 == 19 else timedelta(hours=1 + index % 20)
+        for day in reversed(range(per_backup)):
+            yield RestorePoint(stable_id(f"restore-point/{backup_id}/{per_backup - 1 - day}"), backup_id,
+                               now - newest_age - timedelta(days=day))
 
 
 def _bulk_backups(count: int, repositories: list[Repository]) -> Iterable[Backup]:
@@ -283,11 +308,15 @@ def bulk_backup_id(index: int) -> str:
     return stable_id(f"bulk-backup/{index}")
 
 
-def build_dataset(bulk: int = 0) -> DataSet:
-    """The fixed data set plus ``bulk`` generated backups appended after it."""
+def build_dataset(bulk: int = 0, bulk_restore_points: int = 0, now: datetime | None = None) -> DataSet:
+    """The fixed data set plus ``bulk`` generated backups appended after it, each with
+    ``bulk_restore_points`` restore points; dates count back from ``now`` (default: this
+    moment, to the second)."""
+    now = now or datetime.now(timezone.utc).replace(microsecond=0)
     repositories = _repositories()
     backups = itertools.chain(_backups(), _bulk_backups(bulk, repositories))
-    return DataSet(_servers(), repositories, backups, _restore_points())
+    points = itertools.chain(_restore_points(now), _bulk_restore_points(bulk, bulk_restore_points, now))
+    return DataSet(_servers(), repositories, backups, points, now)
 
 
 #: Ids of the fixed (not generated) backups, for tests that go through all of them.

@@ -6,14 +6,25 @@ Filter grammar (EM docs: filter, query_comparison, query_and_or, query_grouping)
 ``Field<op>value`` with ``== != < > <= >=``; ``;`` is AND and binds tighter than ``,``
 (OR); parentheses group. A value is any mix of bare characters (unquoted spaces are
 dropped) and double-quoted parts in which ``""`` stands for one literal quote. Field
-names are case-insensitive and strings compare without regard to case.
+names are case-insensitive and strings compare without regard to case. Date-time
+fields (``CreationTime``) take UTC values, quoted or not, with or without a time of day
+(``"2026-11-28T06:00:00Z"``, ``2026-11-28``).
+
+Cost model: EM answers filters from its database, so the emulator does not scan every
+object for them either. Equality comparisons are looked up in an index of their field,
+date-time ranges in a sorted one (both built once, on first use); an AND uses the
+smallest such candidate set, an OR the union of its parts' (when each has one); the
+full filter then runs over the candidates only. Anything else scans, as before.
 """
 from __future__ import annotations
 
+import bisect
 import math
 import operator
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, NoReturn
 
 from .data import Backup, BackupServer, DataSet, Repository, RestorePoint
@@ -21,6 +32,8 @@ from .data import Backup, BackupServer, DataSet, Repository, RestorePoint
 DEFAULT_PAGE_SIZE = 100
 
 Predicate = Callable[[DataSet, Any], bool]
+#: The objects a filter can match, from an index; None when it has to scan.
+Candidates = Callable[[DataSet], "list | None"]
 
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq, "!=": operator.ne, "<=": operator.le, ">=": operator.ge,
@@ -36,8 +49,14 @@ class QueryError(ValueError):
 class Field:
     """A filter/sort parameter: its value for one object, and how it compares."""
 
-    get: Callable[[DataSet, Any], str | int]
+    get: Callable[[DataSet, Any], str | int | datetime]
     numeric: bool = False
+    moment: bool = False  # a UTC date-time
+
+    @property
+    def ordered(self) -> bool:
+        """Compared and sorted by value, not as case-folded text."""
+        return self.numeric or self.moment
 
 
 @dataclass(frozen=True)
@@ -93,6 +112,7 @@ QUERY_TYPES: dict[str, QueryType] = {
             "name": _NAME,
             "backupuid": Field(lambda _data, p: f"urn:veeam:Backup:{p.backup_id}"),
             "backupname": Field(lambda data, p: data.backups[p.backup_id].name),
+            "creationtime": Field(lambda _data, p: p.backup_date, moment=True),
         }),
     )
 }
@@ -104,7 +124,7 @@ class Query:
 
     type: QueryType
     entities: bool
-    predicate: Predicate | None
+    predicate: Filter | None
     sort_field: Field | None
     descending: bool
     page: int
@@ -167,14 +187,21 @@ def _field(query_type: QueryType, name: str) -> Field:
 
 
 def run_query(data: DataSet, query: Query) -> QueryPage:
-    """Filter, sort and cut out the requested page."""
-    items = list(query.type.items(data))
+    """Filter (through the indexes where it can), sort and cut out the requested page."""
     if query.predicate is not None:
-        predicate = query.predicate
-        items = [item for item in items if predicate(data, item)]
+        candidates = query.predicate.candidates(data)
+        if candidates is None:
+            candidates = list(query.type.items(data))
+        else:
+            position = _positions(data, query.type)
+            candidates.sort(key=lambda item: position[id(item)])
+        matches = query.predicate.matches
+        items = [item for item in candidates if matches(data, item)]
+    else:
+        items = list(query.type.items(data))
     if query.sort_field is not None:
-        get, numeric = query.sort_field.get, query.sort_field.numeric
-        items.sort(key=(lambda item: get(data, item)) if numeric else
+        get, ordered = query.sort_field.get, query.sort_field.ordered
+        items.sort(key=(lambda item: get(data, item)) if ordered else
                    (lambda item: str(get(data, item)).casefold()),
                    reverse=query.descending)
     pages_count = max(1, math.ceil(len(items) / query.page_size))
@@ -183,8 +210,87 @@ def run_query(data: DataSet, query: Query) -> QueryPage:
                      pages_count)
 
 
-def parse_filter(text: str, query_type: QueryType) -> Predicate:
-    """Compile a filter expression into a predicate over (data set, object)."""
+@dataclass(frozen=True)
+class Filter:
+    """A compiled filter: what it matches, and where an index narrows the search."""
+
+    matches: Predicate
+    candidates: Candidates
+
+
+def _no_index(_data: DataSet) -> None:
+    return None
+
+
+def _cached(data: DataSet, key: tuple, build: Callable[[], Any]) -> Any:
+    """An index of ``data``, built on first use (the data set never changes)."""
+    indexes = data.__dict__.setdefault("_query_indexes", {})
+    if key not in indexes:
+        indexes[key] = build()
+    return indexes[key]
+
+
+def _positions(data: DataSet, query_type: QueryType) -> dict[int, int]:
+    """Listing order of a type's objects, to give index hits in that order."""
+    return _cached(data, ("position", query_type.name),
+                   lambda: {id(item): index for index, item in enumerate(query_type.items(data))})
+
+
+def _equality_index(data: DataSet, query_type: QueryType, name: str, field: Field) -> dict:
+    def build() -> dict:
+        index: dict = {}
+        for item in query_type.items(data):
+            value = field.get(data, item)
+            index.setdefault(value if field.ordered else str(value).casefold(), []).append(item)
+        return index
+    return _cached(data, ("equal", query_type.name, name), build)
+
+
+def _range_index(data: DataSet, query_type: QueryType, name: str,
+                 field: Field) -> tuple[list, list]:
+    def build() -> tuple[list, list]:
+        pairs = sorted(((field.get(data, item), index, item)
+                        for index, item in enumerate(query_type.items(data))),
+                       key=lambda pair: (pair[0], pair[1]))
+        return [pair[0] for pair in pairs], [pair[2] for pair in pairs]
+    return _cached(data, ("range", query_type.name, name), build)
+
+
+def _index_candidates(query_type: QueryType, name: str, field: Field, symbol: str,
+                      value: Any) -> Candidates:
+    if symbol == "==":
+        return lambda data: list(_equality_index(data, query_type, name, field).get(value, ()))
+    if symbol == "!=" or not field.ordered:
+        return _no_index
+
+    def in_range(data: DataSet) -> list:
+        keys, items = _range_index(data, query_type, name, field)
+        if symbol in ("<", "<="):
+            return items[:(bisect.bisect_left if symbol == "<" else bisect.bisect_right)(keys, value)]
+        return items[(bisect.bisect_right if symbol == ">" else bisect.bisect_left)(keys, value):]
+    return in_range
+
+
+_MOMENT = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?Z?)?",
+                     re.IGNORECASE)
+
+
+def _moment(name: str, value: str) -> datetime:
+    """A UTC date-time filter value, with or without a time of day."""
+    match = _MOMENT.fullmatch(value)
+    try:
+        if match:
+            year, month, day, hour, minute, second, fraction = match.groups()
+            return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+                            int(second or 0), int(((fraction or "") + "000000")[:6]),
+                            tzinfo=timezone.utc)
+    except ValueError:
+        pass
+    raise QueryError(f"Parameter {name} needs a UTC date-time, not {value!r}")
+
+
+def parse_filter(text: str, query_type: QueryType) -> Filter:
+    """Compile a filter expression into a predicate over (data set, object) and its index use."""
     return _FilterParser(text, query_type).parse()
 
 
@@ -197,7 +303,7 @@ class _FilterParser:
         self.pos = 0
         self.query_type = query_type
 
-    def parse(self) -> Predicate:
+    def parse(self) -> Filter:
         predicate = self._or()
         self._skip_spaces()
         if self.pos != len(self.text):
@@ -218,23 +324,36 @@ class _FilterParser:
             return True
         return False
 
-    def _or(self) -> Predicate:
+    def _or(self) -> Filter:
         parts = [self._and()]
         while self._eat(","):
             parts.append(self._and())
         if len(parts) == 1:
             return parts[0]
-        return lambda data, item: any(part(data, item) for part in parts)
 
-    def _and(self) -> Predicate:
+        def union(data: DataSet) -> list | None:
+            found: dict[int, Any] = {}
+            for part in parts:
+                items = part.candidates(data)
+                if items is None:
+                    return None
+                found.update((id(item), item) for item in items)
+            return list(found.values())
+        return Filter(lambda data, item: any(part.matches(data, item) for part in parts), union)
+
+    def _and(self) -> Filter:
         parts = [self._term()]
         while self._eat(";"):
             parts.append(self._term())
         if len(parts) == 1:
             return parts[0]
-        return lambda data, item: all(part(data, item) for part in parts)
 
-    def _term(self) -> Predicate:
+        def smallest(data: DataSet) -> list | None:
+            found = [items for items in (part.candidates(data) for part in parts) if items is not None]
+            return min(found, key=len) if found else None
+        return Filter(lambda data, item: all(part.matches(data, item) for part in parts), smallest)
+
+    def _term(self) -> Filter:
         if self._eat("("):
             predicate = self._or()
             if not self._eat(")"):
@@ -242,7 +361,7 @@ class _FilterParser:
             return predicate
         return self._comparison()
 
-    def _comparison(self) -> Predicate:
+    def _comparison(self) -> Filter:
         self._skip_spaces()
         start = self.pos
         while self.pos < len(self.text) and (self.text[self.pos].isalnum()
@@ -252,16 +371,22 @@ class _FilterParser:
         if not name:
             self._fail("parameter name expected")
         field = _field(self.query_type, name)
-        compare = _OPERATORS[self._operator()]
+        symbol = self._operator()
+        compare = _OPERATORS[symbol]
         value = self._value()
-        if field.numeric:
+        if field.moment:
+            key: Any = _moment(name, value)
+        elif field.numeric:
             try:
-                number = int(value)
+                key = int(value)
             except ValueError:
                 raise QueryError(f"Parameter {name} needs a number, not {value!r}") from None
-            return lambda data, item: compare(field.get(data, item), number)
-        folded = value.casefold()
-        return lambda data, item: compare(str(field.get(data, item)).casefold(), folded)
+        else:
+            key = value.casefold()
+        candidates = _index_candidates(self.query_type, name.lower(), field, symbol, key)
+        if field.ordered:
+            return Filter(lambda data, item: compare(field.get(data, item), key), candidates)
+        return Filter(lambda data, item: compare(str(field.get(data, item)).casefold(), key), candidates)
 
     def _operator(self) -> str:
         self._skip_spaces()

@@ -23,6 +23,7 @@ class Recorder:
     def reset(self) -> None:
         with self._lock:
             self._requests = 0
+            self._bytes_sent = 0
             self._connections = 0
             self._logons = 0
             self._logoffs = 0
@@ -42,17 +43,20 @@ class Recorder:
             self._logoffs += 1
 
     def request(self, method: str, path: str, query: str, route: str, status: int | None,
-                session: bool) -> None:
-        """Record one ``/api`` request; ``status`` None means no response was sent."""
+                session: bool, body_bytes: int = 0) -> None:
+        """Record one ``/api`` request; ``status`` None means no response was sent;
+        ``body_bytes`` is the size of the response body (0 when streamed or not sent)."""
         with self._lock:
             self._requests += 1
+            self._bytes_sent += body_bytes
             self._by_route[f"{method} {route}"] += 1
             self._log.append({"method": method, "path": path, "query": query,
                               "status": status, "session": session})
 
     def counters(self) -> dict[str, Any]:
         with self._lock:
-            return {"requests": self._requests, "connections": self._connections,
+            return {"requests": self._requests, "bytes_sent": self._bytes_sent,
+                    "connections": self._connections,
                     "logons": self._logons, "logoffs": self._logoffs,
                     "requests_by_route": dict(self._by_route)}
 

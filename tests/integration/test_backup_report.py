@@ -17,8 +17,11 @@ import shutil
 import struct
 import subprocess
 import zlib
+from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
+
+from junitparser import Failure, JUnitXml
 
 import emulator as data
 from conftest import EM_PASSWORD
@@ -352,7 +355,7 @@ def test_unmet_expectations_fail_once_with_all_of_them_after_the_report(em, conn
     assert run.result["failed"]
     message = run.result["msg"]
     assert message.splitlines() == [f"{len(unmet)} of {len(expect)} expected backups are not there:", *(f"- {line}" for _e, line in unmet)]
-    assert run.output.count("TASK [veeam_em.rest.backup_report : Fail on unmet expectations]") == 1
+    assert run.output.count("TASK [veeam_em.rest.backup_report : Fail on findings]") == 1
     assert "expected backups are not there" in run.output
 
     # The report was written first, all three files, with the expectations in it.
@@ -384,3 +387,130 @@ def test_expectations_are_validated(run_playbook, tmp_path):
     assert "parameters are mutually exclusive: name|id found in backup_report_expect" in message
     assert "backup_report_expect.repo. Supported parameters include: backup_server, id, name, repository." in message
     assert not dest.exists()
+
+
+# --- health: freshness and free space -----------------------------------------------------
+def expected_stale(dataset, backup_ids, max_age) -> set:
+    """Backups (not ParentBackups) whose newest point is older than max_age, or that have none."""
+    stale = set()
+    for backup_id in backup_ids:
+        if dataset.backups[backup_id].backup_type == "ParentBackup":
+            continue
+        points = dataset.restore_points_of(backup_id)
+        if not points or datetime.now(timezone.utc) - max(point.backup_date for point in points) > max_age:
+            stale.add(backup_id)
+    return stale
+
+
+def report_backups(report: dict) -> list:
+    return [backup for server in report["backup_servers"] for repository in server["repositories"] for backup in repository["backups"]]
+
+
+def test_max_age_between_two_ages_flags_the_older_and_fail_on_missing_passes(em, connection, run_playbook, tmp_path):
+    # SQL Backup's newest point is 2 h old, the ChildBackup's 30 h: 26h lies between.
+    run, dest = run_report(run_playbook, tmp_path, {
+        **connection_vars(connection), "backup_report_names": [data.SQL_BACKUP_NAME, data.CHILD_BACKUP_NAME],
+        "backup_report_max_age": "26h", "backup_report_fail_on": ["missing"],
+        "backup_report_formats": ["json", "markdown", "html", "junit"]})
+    assert run.returncode == 0, run.output
+    assert sorted(path.name for path in dest.iterdir()) == ["backup_report.html", "backup_report.json", "backup_report.md", "backup_report.xml"]
+    report = json.loads((dest / "backup_report.json").read_text(encoding="utf-8"))
+    findings = run.result["backup_report_result"]["findings"]
+    assert findings == report["findings"]
+    assert [(finding["kind"], finding["id"], finding["name"]) for finding in findings] == [("stale", data.CHILD_BACKUP_ID, data.CHILD_BACKUP_NAME)]
+    assert "is 30." in findings[0]["message"] and "more than 26h" in findings[0]["message"]
+    backups = {backup["id"]: backup for backup in report_backups(report)}
+    assert {backup_id: backup["stale"] for backup_id, backup in backups.items()} == {data.SQL_BACKUP_ID: False, data.CHILD_BACKUP_ID: True}
+    newest = em.data.restore_points_of(data.SQL_BACKUP_ID)[-1]
+    assert backups[data.SQL_BACKUP_ID]["latest_restore_point"]["id"] == newest.id
+    assert 7200 <= backups[data.SQL_BACKUP_ID]["age_seconds"] < 7200 + 900 and re.fullmatch(r"2\.[0-2] h", backups[data.SQL_BACKUP_ID]["age"])
+    assert report["checks"]["max_age"] == "26h" and report["totals"]["stale"] == 1
+
+    markdown = (dest / "backup_report.md").read_text(encoding="utf-8")
+    assert "## Findings: 1" in markdown and markdown.count("| ❌ Stale |") == 1 and markdown.count("stale |") == 1
+    page = Page((dest / "backup_report.html").read_text(encoding="utf-8"))
+    assert [row["attrs"]["data-backup-id"] for row in page.with_class("stale")] == [data.CHILD_BACKUP_ID]
+    suites = JUnitXml.fromfile(str(dest / "backup_report.xml"))
+    cases = [case for suite in suites for case in suite]
+    assert len(cases) == 2 and [case.name for case in cases if not case.is_passed] == [f"{data.CHILD_BACKUP_NAME} ({data.CHILD_BACKUP_ID})"]
+    assert all(isinstance(result, Failure) for case in cases for result in case.result)
+
+
+def test_parent_backups_are_not_judged_their_children_are(em, connection, run_playbook, tmp_path):
+    run, _dest = run_report(run_playbook, tmp_path, {**connection_vars(connection), "backup_report_ids": [data.SEED_BACKUP_ID],
+                                                     "backup_report_max_age": "26h", "backup_report_formats": ["json"]})
+    report = run.result["backup_report_result"]["report"]
+    backups = {backup["id"]: backup for backup in report_backups(report)}
+    assert set(backups) == {data.SEED_BACKUP_ID, data.CHILD_BACKUP_ID}, "the selected parent's child is added"
+    assert backups[data.SEED_BACKUP_ID]["stale"] is None and backups[data.SEED_BACKUP_ID]["latest_restore_point"] is None
+    assert backups[data.CHILD_BACKUP_ID]["stale"] is True
+    assert run.returncode != 0 and run.result["msg"].splitlines()[0] == "1 backups have no restore point within 26h:"
+
+
+def test_default_fail_on_fails_after_writing_every_format_naming_each_finding(em, connection, run_playbook, tmp_path):
+    expect = [{"name": "No such backup"}]
+    run, dest = run_report(run_playbook, tmp_path, {
+        **connection_vars(connection), "backup_report_max_age": "26h", "backup_report_min_free_percent": 41,
+        "backup_report_expect": expect, "backup_report_formats": ["json", "markdown", "html", "junit"]})
+    assert run.returncode != 0 and run.result["failed"]
+    assert len(list(dest.iterdir())) == 4, "every format is written before the play fails"
+    report = json.loads((dest / "backup_report.json").read_text(encoding="utf-8"))
+    stale = expected_stale(em.data, em.backup_ids(), timedelta(hours=26))
+    # Free space: the seed's repository has 42.95 %, the Linux one 40 %, SQL Backup's 0 %.
+    low = {data.SQL_REPOSITORY_ID, data.LINUX_REPOSITORY_ID}
+    kinds = {}
+    for finding in report["findings"]:
+        kinds.setdefault(finding["kind"], set()).add(finding["id"])
+    assert kinds == {"missing": {None}, "stale": stale, "low_space": low}
+    assert data.SQL_BACKUP_ID not in stale and data.CHILD_BACKUP_ID in stale and data.SPACES_BACKUP_ID in stale
+    repositories = {repository["id"]: repository for server in report["backup_servers"] for repository in server["repositories"] if repository["id"]}
+    assert {repository_id for repository_id, repository in repositories.items() if repository["low_space"]} == low
+    assert repositories[data.SEED_REPOSITORY_ID]["free_percent"] == 43.0
+
+    message = run.result["msg"]
+    assert message.splitlines()[0] == "1 of 1 expected backups are not there:"
+    assert f"{len(stale)} backups have no restore point within 26h:" in message.splitlines()
+    assert "2 repositories have less than 41 % free space:" in message.splitlines()
+    for finding in report["findings"]:
+        assert f"- {finding['message']}" in message.splitlines()
+    assert len([line for line in message.splitlines() if line.startswith("- ")]) == len(report["findings"])
+
+    suites = JUnitXml.fromfile(str(dest / "backup_report.xml"))
+    failures = [result for suite in suites for case in suite for result in case.result if isinstance(result, Failure)]
+    assert len(failures) == len(report["findings"]) == suites.failures
+    assert sorted(failure.type for failure in failures) == sorted(finding["kind"] for finding in report["findings"])
+    judged = [backup_id for backup_id in em.backup_ids() if em.data.backups[backup_id].backup_type != "ParentBackup"]
+    assert {suite.name: suite.tests for suite in suites} == {"expectations": 1, "freshness": len(judged), "capacity": len(em.data.repositories)}
+    page = Page((dest / "backup_report.html").read_text(encoding="utf-8"))
+    assert {row["attrs"]["data-backup-id"] for row in page.with_class("stale")} == stale
+    assert len(page.with_class("low-space")) == len(low)
+    assert len(page.with_class("finding")) == len(report["findings"])
+
+
+def test_health_settings_are_checked_before_any_request(em, connection, run_playbook, tmp_path):
+    for settings in ({"backup_report_max_age": "yesterday"}, {"backup_report_max_age": "-3h"}, {"backup_report_min_free_percent": 120}):
+        run, dest = run_report(run_playbook, tmp_path, {**connection_vars(connection), **settings})
+        assert run.returncode != 0 and "backup_report_max_age takes a duration" in run.result["msg"], run.result["msg"]
+        assert em.stats()["requests"] == 0 and not dest.exists()
+
+
+def test_html_marks_stale_backups_and_low_space_in_headless_chromium(em, connection, run_playbook, tmp_path):
+    run, dest = run_report(run_playbook, tmp_path, {**connection_vars(connection), "backup_report_max_age": "26h",
+                                                    "backup_report_min_free_percent": 41, "backup_report_fail_on": [],
+                                                    "backup_report_formats": ["html"]})
+    assert run.returncode == 0, run.output
+    html_file = dest / "backup_report.html"
+    assert_self_contained(html_file.read_text(encoding="utf-8"))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    screenshot = ARTIFACTS / "backup_report_health.png"
+    screenshot.unlink(missing_ok=True)
+    shutil.copyfile(html_file, ARTIFACTS / "backup_report_health.html")
+    dom = chromium(f"--screenshot={screenshot}", "--dump-dom", html_file.as_uri(), profile=tmp_path / "profile").stdout
+    page = Page(dom)
+    stale = expected_stale(em.data, em.backup_ids(), timedelta(hours=26))
+    assert {row["attrs"]["data-backup-id"] for row in page.with_class("stale")} == stale
+    assert all("STALE" in row["text"] for row in page.with_class("stale"))
+    assert sorted(row["text"].count("LOW SPACE") for row in page.with_class("low-space")) == [1, 1]
+    _width, _height, pixels = png_pixels(screenshot.read_bytes())
+    tint = sum(1 for pixel in pixels if pixel == bytes((0xFF, 0xF0, 0xF0)))
+    assert tint > 5000, "low-space rows stand out with a red tint"

@@ -31,7 +31,9 @@ def test_module_documents_every_option_and_return_key(ansible_env):
     assert set(doc["doc"]["options"]) == SHARED_OPTIONS | {"id"}
     assert doc["doc"]["options"]["password"]["type"] == "str"
     backup_keys = set(doc["return"]["backups"]["contains"])
-    assert {"id", "uid", "name", "href", "platform", "backup_type", "repository", "backup_server", "parent_backup", "links", "restore_points"} == backup_keys
+    assert {"id", "uid", "name", "href", "platform", "backup_type", "repository", "backup_server", "parent_backup", "links", "restore_points",
+            "latest_restore_point"} == backup_keys
+    assert set(doc["return"]["backups"]["contains"]["latest_restore_point"]["contains"]) == {"id", "uid", "name", "href", "backup_date_utc"}
     assert (doc["doc"]["options"]["id"]["type"], doc["doc"]["options"]["id"]["elements"]) == ("list", "str")
     assert doc["doc"]["options"]["id"]["aliases"] == ["ids", "uid"]
     assert (doc["return"]["missing"]["type"], doc["return"]["missing"]["returned"]) == ("list", "when O(id) is given")
@@ -65,3 +67,13 @@ def test_inventory_documents_the_connection_options_from_the_environment_and_exa
     assert configuration["plugin"] == "veeam_em.rest.veeam_em"
     shown = set(configuration) | set(re.findall(r"^#\s+(\w+):", examples, re.MULTILINE))
     assert not [name for name in own | constructed - {"cache_prefix"} if name not in shown and f"VEEAM_EM_{name.upper()}" not in examples]
+
+
+def test_role_documents_the_health_variables(ansible_env):
+    process = subprocess.run([str(BIN_DIR / "ansible-doc"), "-t", "role", "--json", "veeam_em.rest.backup_report"],
+                             env=ansible_env, capture_output=True, text=True, timeout=120, check=False)
+    assert process.returncode == 0, process.stderr
+    options = json.loads(process.stdout)["veeam_em.rest.backup_report"]["entry_points"]["main"]["options"]
+    assert {"backup_report_max_age", "backup_report_min_free_percent", "backup_report_fail_on"} <= set(options)
+    assert options["backup_report_fail_on"]["choices"] == options["backup_report_fail_on"]["default"] == ["missing", "stale", "low_space"]
+    assert "junit" in options["backup_report_formats"]["choices"]

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import signal
 import statistics
 import subprocess
 import sys
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -510,8 +512,52 @@ def test_restore_point_entity(client: Client) -> None:
         ("Related", "BackupFileReferenceList")]
     listed = parse(client.get(f"/backups/{SQL_BACKUP_ID}/restorePoints"))
     names = [ref["@Name"] for ref in listed["EntityReferences"]["Ref"]]
-    assert names == ["Oct  4 2025  8:00PM", "Oct 14 2025  8:00PM", "Dec  7 2025 11:48AM",
-                     "Dec  8 2025 12:05AM"]
+    # The later points are dated back from the emulator's start: names in SQL Server's style.
+    assert names[0] == "Oct  4 2025  8:00PM" and len(names) == 4
+    assert all(re.fullmatch(r"[A-Z][a-z]{2} [ 123]\d \d{4} [ 1]\d:\d\d[AP]M", name) for name in names)
+
+
+def test_restore_points_are_dated_back_from_the_start(em: Emulator) -> None:
+    """Fresh and stale backups on any day: the newest points' ages are fixed, not their dates."""
+    ages = {backup_id: em.data.now - max(point.backup_date for point in em.data.restore_points_of(backup_id))
+            for backup_id in (SQL_BACKUP_ID, CHILD_BACKUP_ID, UNICODE_BACKUP_ID)}
+    assert timedelta(hours=1) < ages[SQL_BACKUP_ID] < timedelta(hours=3)
+    assert timedelta(hours=26) < ages[CHILD_BACKUP_ID] < timedelta(hours=48)
+    assert ages[UNICODE_BACKUP_ID] > timedelta(days=14)
+    assert abs(datetime.now(timezone.utc) - em.data.now) < timedelta(hours=1)
+
+
+def _point_dates(client: Client, **params: str) -> list[datetime]:
+    result = parse(client.query(type="RestorePoint", format="Entities", pageSize="1000", **params))
+    entities = (result["QueryResult"]["Entities"]["RestorePoints"] or {}).get("RestorePoint", [])
+    return [datetime.fromisoformat(point["BackupDateUTC"]) for point in entities]  # Python 3.11+
+
+
+@pytest.mark.parametrize("operator", ["==", "!=", "<", "<=", ">", ">="])
+def test_query_creation_time_filters(em: Emulator, client: Client, operator: str) -> None:
+    points = list(em.data.restore_points.values())
+    pivot = sorted(point.backup_date for point in points)[len(points) // 2]
+    compare = {"==": pivot.__eq__, "!=": pivot.__ne__, "<": pivot.__gt__, "<=": pivot.__ge__,
+               ">": pivot.__lt__, ">=": pivot.__le__}[operator]
+    expected = {point.id for point in points if compare(point.backup_date)}
+    text = pivot.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    result = parse(client.query(type="RestorePoint", filter=f'CreationTime{operator}"{text}"', pageSize="1000"))
+    assert set(_uids(result)) == expected and expected
+
+
+def test_query_creation_time_dates_and_sorting(em: Emulator, client: Client) -> None:
+    day = (em.data.now - timedelta(days=2)).date()
+    expected = {point.id for point in em.data.restore_points.values()
+                if point.backup_date >= datetime(day.year, day.month, day.day, tzinfo=timezone.utc)}
+    assert set(_uids(parse(client.query(type="RestorePoint", filter=f'creationtime>="{day}"')))) == expected
+    assert set(_uids(parse(client.query(type="RestorePoint", filter=f"CreationTime>={day}")))) == expected
+    ascending = _point_dates(client, sortAsc="CreationTime")
+    assert ascending == sorted(ascending) and len(ascending) == len(em.data.restore_points)
+    assert _point_dates(client, sortDesc="creationtime") == ascending[::-1]
+    windowed = f'(BackupUid=="urn:veeam:Backup:{SQL_BACKUP_ID}",BackupUid=="urn:veeam:Backup:{CHILD_BACKUP_ID}");CreationTime>="{day}"'
+    assert set(_uids(parse(client.query(type="RestorePoint", filter=windowed)))) == {
+        point.id for point in em.data.restore_points.values()
+        if point.id in expected and point.backup_id in (SQL_BACKUP_ID, CHILD_BACKUP_ID)}
 
 
 # --- query service ---------------------------------------------------------------------------
@@ -595,6 +641,8 @@ def test_query_other_types_and_sorting(client: Client) -> None:
     {"type": "Backup", "filter": 'Name=="unterminated'}, {"type": "Backup", "filter": "Name=x"},
     {"type": "Backup", "filter": "(Name==x"}, {"type": "Backup", "pageSize": "0"},
     {"type": "Backup", "sortAsc": "Size"}, {"type": "Repository", "filter": "Capacity==big"},
+    {"type": "RestorePoint", "filter": 'CreationTime>="yesterday"'},
+    {"type": "RestorePoint", "filter": 'CreationTime>="2026-13-01"'},
 ])
 def test_query_errors_are_400(client: Client, params: dict[str, str]) -> None:
     assert_error(client.query(**params), 400)

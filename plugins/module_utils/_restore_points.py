@@ -1,0 +1,119 @@
+# Copyright: contributors to veeam_em.rest
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Restore points by date: bounds given by users, and each backup's newest point.
+
+Private to veeam_em.rest: not a public API, may change without notice.
+
+EM filters restore points on ``CreationTime`` (UTC) itself, so a bound becomes one
+``CreationTime>=`` filter instead of a filter after transfer. ``latest_restore_points``
+finds each backup's newest point without reading every point of every backup: it
+looks back through widening windows, each asking only about the backups that the
+narrower one left without a point, the last one without a bound.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterable, Optional
+
+from ansible_collections.veeam_em.rest.plugins.module_utils._errors import InvalidInputError
+
+#: How far back each round looks (None: no bound). Most backups run daily: the first
+#: round answers them with one query; the backups it leaves go to the next.
+WINDOWS = (timedelta(days=1), timedelta(days=8), None)
+#: How far ``CreationTime`` (what EM filters on) and ``BackupDateUTC`` (what it reports)
+#: may differ; EM does not document that they are equal. A point found in a window is
+#: taken as its backup's newest only when its date lies this far inside the window, so
+#: that no point just outside it (by ``CreationTime``) can be newer.
+SLACK = timedelta(hours=1)
+
+_DURATION = re.compile(r"([0-9]+)([mhdw])")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_DATE_TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?Z)?")
+_EPOCH = datetime(1, 1, 1, tzinfo=timezone.utc)
+
+#: ``points_of(backup UIDs or None for every backup, bound or None)``: (backup id, point) pairs.
+PointsOf = Callable[[Optional[list], Optional[datetime]], Iterable[tuple[Optional[str], dict[str, Any]]]]
+
+
+def parse_since(value: Any, now: datetime, option: str = "restore_points_since") -> datetime:
+    """The UTC moment ``value`` names: a date-time, a date (midnight UTC) or a duration back from ``now``."""
+    text = value if isinstance(value, str) else ""
+    duration = _DURATION.fullmatch(text)
+    try:
+        if duration:
+            return now - timedelta(**{_UNITS[duration.group(2)]: int(duration.group(1))})
+        if _DATE_TIME.fullmatch(text):
+            return parse_utc(text)
+    except (OverflowError, ValueError):
+        pass
+    shown = repr(value) if len(repr(value)) <= 60 else f"{repr(value)[:60]}..."
+    raise InvalidInputError(
+        f"Invalid {option} {shown}: expected a UTC date-time such as 2026-11-28T06:00:00Z (or a date, 2026-11-28) "
+        f"or a duration back from now: a whole number with m, h, d or w, such as 90m, 26h, 7d or 2w."
+    )
+
+
+def parse_utc(text: Optional[str]) -> Optional[datetime]:
+    """An EM UTC date-time (``2025-10-14T20:00:31.23Z``, 0 to 7 fractional digits) or date; None if it is none.
+
+    Raises ValueError for a well-formed text that names no moment (month 13).
+    """
+    match = _DATE_TIME.fullmatch(text or "")
+    if not match:
+        return None
+    year, month, day, hour, minute, second, fraction = match.groups()
+    return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+                    int(((fraction or "") + "000000")[:6]), tzinfo=timezone.utc)
+
+
+def creation_time_filter(since: datetime) -> str:
+    """EM's filter for points created at ``since`` or later, to the second (rounded down: never fewer points)."""
+    return f'CreationTime>="{since.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}"'
+
+
+def newest(points: Iterable[dict[str, Any]]) -> Optional[dict[str, Any]]:
+    """The point with the greatest ``backup_date_utc`` (the first of equals); None for no points."""
+    found, found_date = None, None
+    for point in points:
+        date = _backup_date(point)
+        if found is None or date > found_date:
+            found, found_date = point, date
+    return found
+
+
+def latest_restore_points(backups: list[dict[str, Any]], points_of: PointsOf, every_backup: bool,
+                          now: datetime) -> dict[str, dict[str, Any]]:
+    """Each backup's newest restore point, by backup id; backups without one are left out.
+
+    A ``ParentBackup`` holds no points of its own (its children do) and is not asked
+    about. While more than half the backups are still open (always in the first round
+    of a listing of every backup), a round asks about every backup; later, only about
+    the open ones, by UID.
+    """
+    latest: dict[str, dict[str, Any]] = {}
+    pending = [backup for backup in backups if backup.get("backup_type") != "ParentBackup"]
+    for window in WINDOWS:
+        if not pending:
+            break
+        bound = now - window if window is not None else None
+        uids = None if every_backup and len(pending) * 2 > len(backups) else list(dict.fromkeys(backup["uid"] for backup in pending))
+        found: dict[str, list[dict[str, Any]]] = {backup["id"]: [] for backup in pending}
+        for backup_id, point in points_of(uids, bound):
+            if backup_id in found:
+                found[backup_id].append(point)
+        for backup_id, points in found.items():
+            point = newest(points)
+            if point is not None and (bound is None or _backup_date(point) >= bound + SLACK):
+                latest[backup_id] = point
+        pending = [backup for backup in pending if backup["id"] not in latest]
+    return latest
+
+
+def _backup_date(point: dict[str, Any]) -> datetime:
+    """A point's ``backup_date_utc`` as a datetime; the earliest one when EM gave none or nonsense."""
+    try:
+        return parse_utc(point.get("backup_date_utc")) or _EPOCH
+    except ValueError:
+        return _EPOCH
