@@ -129,6 +129,16 @@ def test_backups_true_adds_each_servers_backups_as_the_module_returns_them(em, r
         assert variables["veeam_em_backup_count"] == len(variables["veeam_em_backups"])
 
 
+def test_latest_restore_point_of_each_backup_as_the_module_gives_it(em, run_inventory, em_environment, module_backups):
+    run = run_inventory({"backups": True, "latest_restore_point": True}, env=em_environment)
+    assert run.returncode == 0, run.output
+    backups = {backup["id"]: backup for backup in module_backups(latest_restore_point=True)}
+    shown = [backup for variables in hosts_of(run.result).values() for backup in variables["veeam_em_backups"]]
+    assert len(shown) == len(backups) and any(backup["latest_restore_point"] for backup in shown)
+    for backup in shown:
+        assert backup["latest_restore_point"] == backups[backup["id"]]["latest_restore_point"], backup["name"]
+
+
 def test_one_session_a_request_per_page_and_none_with_a_warm_cache(bulk_em, run_inventory, tmp_path):
     connection = {"url": bulk_em.url, "username": EM_USERNAME, "password": EM_PASSWORD, "ca_path": bulk_em.ca_path}
     cache_dir = tmp_path / "cache"
