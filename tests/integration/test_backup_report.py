@@ -17,6 +17,7 @@ import shutil
 import struct
 import subprocess
 import zlib
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
@@ -514,3 +515,66 @@ def test_html_marks_stale_backups_and_low_space_in_headless_chromium(em, connect
     _width, _height, pixels = png_pixels(screenshot.read_bytes())
     tint = sum(1 for pixel in pixels if pixel == bytes((0xFF, 0xF0, 0xF0)))
     assert tint > 5000, "low-space rows stand out with a red tint"
+
+
+# --- module_defaults, idempotence, Markdown structure ------------------------------------
+def recap_changed(output: str) -> int:
+    match = re.search(r"^localhost\s*:.*\bchanged=(\d+)", output, re.MULTILINE)
+    assert match, output
+    return int(match.group(1))
+
+
+def test_module_defaults_for_the_module_and_a_second_run_changes_nothing(em, connection, run_playbook, tmp_path):
+    dest = tmp_path / "report"
+    role_vars = {"em_module_defaults": connection, "backup_report_dest": str(dest), "backup_report_max_age": "26h",
+                 "backup_report_min_free_percent": 50, "backup_report_fail_on": [],
+                 "backup_report_formats": ["markdown", "json", "html", "junit"]}
+    first = run_playbook("backup_report_module_defaults.yml", role_vars)
+    assert first.returncode == 0, first.output
+    assert recap_changed(first.output) > 0
+    files = {path.name: path.read_bytes() for path in dest.iterdir()}
+    assert set(files) == {"backup_report.md", "backup_report.json", "backup_report.html", "backup_report.xml"}
+    report = json.loads(files["backup_report.json"])
+    assert report["totals"]["backups"] == len(em.data.backups) and report["findings"]
+
+    second = run_playbook("backup_report_module_defaults.yml", role_vars)
+    assert second.returncode == 0, second.output
+    assert recap_changed(second.output) == 0, second.output
+    assert {path.name: path.read_bytes() for path in dest.iterdir()} == files
+
+    retitled = run_playbook("backup_report_module_defaults.yml", {**role_vars, "backup_report_title": "Another title"})
+    assert recap_changed(retitled.output) > 0
+    again = json.loads((dest / "backup_report.json").read_text())
+    assert again["title"] == "Another title" and again["generated_at"] >= report["generated_at"]
+    assert em.stats()["logons"] == 3
+
+
+def test_the_time_the_data_was_read_stays_in_the_result(em, connection, run_playbook, tmp_path):
+    first, dest = run_report(run_playbook, tmp_path, connection_vars(connection))
+    second, _dest = run_report(run_playbook, tmp_path, connection_vars(connection))
+    earlier, later = first.result["backup_report_result"], second.result["backup_report_result"]
+    assert later["report"]["generated_at"] == earlier["report"]["generated_at"] == earlier["read_at"]
+    assert later["read_at"] >= earlier["read_at"]
+    assert json.loads((dest / "backup_report.json").read_text())["generated_at"] == earlier["read_at"]
+
+
+def test_names_and_descriptions_cannot_break_the_markdown(em, connection, run_playbook, tmp_path):
+    backup = em.data.backups[data.SQL_BACKUP_ID]
+    server = em.data.backup_servers[em.data.backups[data.SQL_BACKUP_ID].server_id]
+    em.data.backups[backup.id] = replace(backup, name="line1\n# heading | not a cell\r\n- item")
+    em.data.backup_servers[server.id] = replace(server, description="first\n\n## injected\n| a | b |")
+    try:
+        run, dest = run_report(run_playbook, tmp_path, connection_vars(connection))
+    finally:
+        em.data.backups[backup.id], em.data.backup_servers[server.id] = backup, server
+    assert run.returncode == 0, run.output
+    markdown = (dest / "backup_report.md").read_text()
+    headings = [line for line in markdown.splitlines() if line.startswith("#")]
+    assert not [line for line in headings if "heading" in line or "injected" in line], headings
+    assert not re.search(r"^- item|^\| a \| b \|", markdown, re.MULTILINE)
+    assert "line1 # heading \\| not a cell - item" in markdown
+    assert "first ## injected \\| a \\| b \\|" in markdown
+    # Every row of the backup's table has the header's number of cells.
+    row = next(line for line in markdown.splitlines() if "line1 # heading" in line)
+    table = markdown[: markdown.index(row)].rsplit("\n\n", 1)[-1].splitlines()
+    assert len(re.findall(r"(?<!\\)\|", row)) == len(re.findall(r"(?<!\\)\|", table[0]))
