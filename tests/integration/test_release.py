@@ -48,6 +48,9 @@ SHIPPED = [
     "docs/docsite/rst/guide_connection.rst", "docs/docsite/rst/guide_awx.rst", "docs/docsite/rst/guide_troubleshooting.rst",
 ]
 
+#: The run-time requirements as requirements.txt states them (tested floors).
+RUNTIME_REQUIREMENTS = ("requests>=2.25.1", "urllib3>=1.26,<3", "xmltodict>=0.13")
+
 
 def tool_env(home: Path, collections_path: Path | str) -> dict[str, str]:
     """Environment of the tools: the venv's bin first, no VEEAM_EM_* or ANSIBLE_* leaking in."""
@@ -104,14 +107,14 @@ def test_execution_environment_builds_get_the_python_requirements(release):
     assert ee["version"] == 3
     assert ee["dependencies"] == {"python": "requirements.txt"}, "ansible-builder's introspection takes a file name here, not a list"
     requirements = [line.split("#")[0].strip() for line in (collection / "requirements.txt").read_text().splitlines()]
-    assert {"requests>=2.25.1", "urllib3>=1.26,<3", "xmltodict>=0.13"} <= set(requirements)
+    assert set(RUNTIME_REQUIREMENTS) <= set(requirements)
 
     # 1. The introspection an EE build runs on its collections (`ansible-builder introspect`).
     pip_file = release["base"] / "introspected-requirements.txt"
     process = run([str(BIN_DIR / "ansible-builder"), "introspect", "--sanitize", "--write-pip", str(pip_file), str(release["collections"])], release["env"])
     assert process.returncode == 0, process.stdout + process.stderr
     found = yaml.safe_load(process.stdout.split("---", 1)[1])
-    assert {f"{requirement}  # from collection veeam_em.rest" for requirement in ("requests>=2.25.1", "urllib3>=1.26,<3", "xmltodict>=0.13")} <= set(found["python"])
+    assert {f"{requirement}  # from collection veeam_em.rest" for requirement in RUNTIME_REQUIREMENTS} <= set(found["python"])
 
     # 2. `ansible-builder create` from the file, placed at the collection root that its paths are relative to.
     root = release["base"] / "ee-root"
@@ -123,7 +126,7 @@ def test_execution_environment_builds_get_the_python_requirements(release):
                    "--output-filename", "Containerfile"], release["env"])
     assert process.returncode == 0, process.stdout + process.stderr
     context_requirements = (context / "_build" / "requirements.txt").read_text()
-    assert all(requirement in context_requirements for requirement in ("requests>=2.25.1", "urllib3>=1.26,<3", "xmltodict>=0.13")), context_requirements
+    assert all(requirement in context_requirements for requirement in RUNTIME_REQUIREMENTS), context_requirements
     assert "requirements.txt" in (context / "Containerfile").read_text()
 
 
