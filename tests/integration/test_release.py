@@ -45,7 +45,8 @@ SHIPPED = [
     "README.md", "LICENSE", "requirements.txt", "meta/runtime.yml", "meta/execution-environment.yml",
     "changelogs/changelog.yaml", "plugins/modules/veeam_em_backup_info.py", "plugins/lookup/veeam_em_backup.py",
     "plugins/inventory/veeam_em.py", "extensions/awx/credential_type_veeam_em.yml", "docs/docsite/extra-docs.yml", "docs/docsite/links.yml",
-    "docs/docsite/rst/guide_connection.rst", "docs/docsite/rst/guide_awx.rst", "docs/docsite/rst/guide_troubleshooting.rst",
+    "docs/docsite/rst/guide_connection.rst", "docs/docsite/rst/guide_awx.rst", "docs/docsite/rst/guide_backup_health.rst",
+    "docs/docsite/rst/guide_troubleshooting.rst", "plugins/module_utils/_restore_points.py", "plugins/module_utils/_inventory.py",
 ]
 
 #: The run-time requirements as requirements.txt states them (tested floors).
