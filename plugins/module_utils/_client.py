@@ -369,7 +369,7 @@ class EMClient:
             self._deadline.stop(timer)
         if self._deadline.expired:
             raise _Retryable(self._timed_out(tried), before_sending=False)
-        if response.is_redirect or 300 <= response.status_code < 400:
+        if 300 <= response.status_code < 400:
             raise RedirectError(
                 f"EM at {self._address} answered {method} {url} with a redirect (HTTP {response.status_code}) to "
                 f"{_origin(urljoin(url, response.headers.get('Location', '')))}, which this collection does not follow: "

@@ -85,10 +85,7 @@ def normalize_restore_point(entity: dict[str, Any]) -> dict[str, Optional[str]]:
 
 def restore_point_backup_id(entity: dict[str, Any]) -> Optional[str]:
     """The id of the backup a ``<RestorePoint>`` belongs to, from its link of that type."""
-    for link in map(normalize_link, _links(entity)):
-        if link["type"] in _PARENT_LINK_TYPES and link["href"]:
-            return _linked(link)["id"]
-    return None
+    return _linked_id(entity, _PARENT_LINK_TYPES)
 
 
 def normalize_backup_server(entity: dict[str, Any]) -> dict[str, Any]:
@@ -110,10 +107,7 @@ def normalize_repository(entity: dict[str, Any]) -> dict[str, Any]:
 
 def repository_server_id(entity: dict[str, Any]) -> Optional[str]:
     """The id of the backup server a ``<Repository>`` belongs to, from its link of that type."""
-    for link in map(normalize_link, _links(entity)):
-        if link["type"] == "BackupServerReference" and link["href"]:
-            return _linked(link)["id"]
-    return None
+    return _linked_id(entity, frozenset({"BackupServerReference"}))
 
 
 def query_entities(content: dict[str, Any], plural: str, singular: str) -> list[dict[str, Any]]:
@@ -188,6 +182,14 @@ def _linked(link: dict[str, Optional[str]]) -> dict[str, Optional[str]]:
     """``{id, name, href}`` of the entity a link points to."""
     href = strip_query(link["href"])
     return {"id": (_last_segment(href, "/") or "").lower() or None, "name": link["name"], "href": href}
+
+
+def _linked_id(entity: dict[str, Any], link_types: frozenset[str]) -> Optional[str]:
+    """The id of the entity that the first of ``entity``'s links of one of ``link_types`` points to."""
+    for link in map(normalize_link, _links(entity)):
+        if link["type"] in link_types and link["href"]:
+            return _linked(link)["id"]
+    return None
 
 
 def _links_to_other_backup(href: Optional[str], backup_id: str) -> bool:

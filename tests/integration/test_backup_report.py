@@ -135,6 +135,17 @@ def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
     return process
 
 
+def render(html_file: Path, name: str, tmp_path: Path) -> tuple[Path, str]:
+    """Render a report in chromium: (its screenshot, kept with a copy of the page in ARTIFACTS as
+    <name>.png and <name>.html, and the rendered DOM)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    screenshot = ARTIFACTS / f"{name}.png"
+    screenshot.unlink(missing_ok=True)
+    shutil.copyfile(html_file, ARTIFACTS / f"{name}.html")
+    dom = chromium(f"--screenshot={screenshot}", "--dump-dom", html_file.as_uri(), profile=tmp_path / "profile").stdout
+    return screenshot, dom
+
+
 def png_pixels(png: bytes) -> tuple[int, int, list[bytes]]:
     """Width, height and RGB(A) rows of an 8-bit, non-interlaced PNG (what chromium writes)."""
     assert png[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
@@ -246,11 +257,7 @@ def test_html_renders_in_headless_chromium(em, em_environment, run_playbook, tmp
     report = run.result["backup_report_result"]["report"]
     html_file = dest / "backup_report.html"
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    screenshot = ARTIFACTS / "backup_report.png"
-    screenshot.unlink(missing_ok=True)
-    shutil.copyfile(html_file, ARTIFACTS / "backup_report.html")
-    dom = chromium(f"--screenshot={screenshot}", "--dump-dom", html_file.as_uri(), profile=tmp_path / "profile").stdout
+    screenshot, dom = render(html_file, "backup_report", tmp_path)
 
     # The rendered DOM: one section per backup server with its counts, every backup name exact.
     page = Page(dom)
@@ -502,11 +509,7 @@ def test_html_marks_stale_backups_and_low_space_in_headless_chromium(em, connect
     assert run.returncode == 0, run.output
     html_file = dest / "backup_report.html"
     assert_self_contained(html_file.read_text(encoding="utf-8"))
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    screenshot = ARTIFACTS / "backup_report_health.png"
-    screenshot.unlink(missing_ok=True)
-    shutil.copyfile(html_file, ARTIFACTS / "backup_report_health.html")
-    dom = chromium(f"--screenshot={screenshot}", "--dump-dom", html_file.as_uri(), profile=tmp_path / "profile").stdout
+    screenshot, dom = render(html_file, "backup_report_health", tmp_path)
     page = Page(dom)
     stale = expected_stale(em.data, em.backup_ids(), timedelta(hours=26))
     assert {row["attrs"]["data-backup-id"] for row in page.with_class("stale")} == stale
