@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator, Optional
 
-from ansible_collections.veeam_em.rest.plugins.module_utils._backups import PAGE_SIZE, UID_BATCH, _or_filters, _query, _shown
+from ansible_collections.veeam_em.rest.plugins.module_utils._backups import UID_BATCH, _or_filters, _query, _shown
 from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import (
@@ -155,7 +155,7 @@ def _newest_of(client: EMClient, batch: dict[str, str], bound: Optional[datetime
     """The newest point since ``bound`` of each name of ``batch``, newest first from EM; stops reading
     once every name has one. One name takes a page of one point."""
     newest: dict[str, dict[str, Any]] = {}
-    page_size = 1 if len(batch) == 1 else PAGE_SIZE
+    page_size = 1 if len(batch) == 1 else None
     for key, point in _points_of(client, list(batch.values()), bound, page_size):
         if key in batch and (key not in newest or _created(point) > _created(newest[key])):
             newest[key] = point
@@ -170,7 +170,7 @@ def _every_point(client: EMClient, names: dict[str, str], since: Optional[dateti
     keys = list(names)
     for start in range(0, len(keys), UID_BATCH):
         batch = keys[start:start + UID_BATCH]
-        for key, point in _points_of(client, [names[key] for key in batch], since, PAGE_SIZE):
+        for key, point in _points_of(client, [names[key] for key in batch], since, None):
             if key in names:
                 every.setdefault(key, []).append(point)
     for points in every.values():
@@ -178,7 +178,7 @@ def _every_point(client: EMClient, names: dict[str, str], since: Optional[dateti
     return every
 
 
-def _points_of(client: EMClient, names: list[str], bound: Optional[datetime], page_size: int) -> Iterator[tuple[str, dict[str, Any]]]:
+def _points_of(client: EMClient, names: list[str], bound: Optional[datetime], page_size: Optional[int]) -> Iterator[tuple[str, dict[str, Any]]]:
     """(case-folded VM name, normalized point) of the points of these VMs created since ``bound``, newest first."""
     name_filter = _or_filters("VmDisplayName", [name.replace('"', '""') for name in names])[0]
     query_filter = f"({name_filter});{creation_time_filter(bound)}" if bound is not None else name_filter
