@@ -188,6 +188,5 @@ def _points_of(client: EMClient, names: list[str], bound: Optional[datetime], pa
         yield (point["vm_name"] or "").casefold(), point
 
 
-
 def _created(point: dict[str, Any]) -> datetime:
     return point_date(point, "creation_time_utc")

@@ -156,17 +156,44 @@ vms:
         backup_server:
           description: C(id), C(name) and C(href) of the backup server that made the point; null when EM links none.
           type: dict
-          sample: {id: 7445e6ce-86f5-4171-b909-dac209c66563, name: vbr01.example.com, href: "https://em01.example.com:9398/api/backupServers/7445e6ce-86f5-4171-b909-dac209c66563"}
+          contains:
+            id:
+              description: The backup server's ID, lower case.
+              type: str
+            name:
+              description: The backup server's name.
+              type: str
+            href:
+              description: The backup server's URL, without query string.
+              type: str
         restore_point:
           description: C(id), C(name) and C(href) of the restore point (of the whole job run) that the point belongs to.
           type: dict
-          sample: {id: 94ebd136-e5e0-4ebf-8e89-c37269132c28, name: "Nov 29 2026 10:00PM", href: "https://em01.example.com:9398/api/restorePoints/94ebd136-e5e0-4ebf-8e89-c37269132c28"}
+          contains:
+            id:
+              description: The restore point's ID, lower case.
+              type: str
+            name:
+              description: The restore point's name.
+              type: str
+            href:
+              description: The restore point's URL, without query string.
+              type: str
         backup:
           description:
             - C(id), C(name) and C(href) of the backup that holds the point, from its restore point's link.
             - Null when EM no longer has the restore point.
           type: dict
-          sample: {id: c213fbfa-7b9e-4772-9ddc-3ecbdcc3fc70, name: Prod VMs, href: "https://em01.example.com:9398/api/backups/c213fbfa-7b9e-4772-9ddc-3ecbdcc3fc70"}
+          contains:
+            id:
+              description: The backup's ID, lower case.
+              type: str
+            name:
+              description: The backup's name.
+              type: str
+            href:
+              description: The backup's URL, without query string.
+              type: str
         href:
           description: The VM restore point's URL, without query string.
           type: str

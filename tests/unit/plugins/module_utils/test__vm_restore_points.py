@@ -131,7 +131,8 @@ def test_names_matched_as_em_matches_them_each_asked_once(em, client_for):
 def test_every_point_newest_first_since_a_moment(em, client_for):
     since = em.data.now - timedelta(hours=80)
     with client_for() as client:
-        [item] = get_vm_restore_points(client, vm_point_selection(["web01"], {"latest": False, "since": since.strftime("%Y-%m-%dT%H:%M:%SZ")}, em.data.now), em.data.now)
+        selection = vm_point_selection(["web01"], {"latest": False, "since": since.strftime("%Y-%m-%dT%H:%M:%SZ")}, em.data.now)
+        [item] = get_vm_restore_points(client, selection, em.data.now)
     dates = [point["creation_time_utc"] for point in item["restore_points"]]
     expected = [point for point in em.data.vm_restore_points.values() if point.vm_name == "web01" and point.creation_time >= since]
     assert len(dates) == len(expected) == 6 and dates == sorted(dates, reverse=True)
