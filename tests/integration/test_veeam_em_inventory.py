@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 import yaml
 
 from conftest import BIN_DIR, EM_PASSWORD, EM_USERNAME, AnsibleRun
@@ -175,6 +176,35 @@ def test_one_session_a_request_per_page_and_none_with_a_warm_cache(bulk_em, run_
     assert with_backups.returncode == 0, with_backups.output
     assert bulk_em.stats()["logons"] == 1
     assert all("veeam_em_backups" in variables for variables in hosts_of(with_backups.result).values())
+
+
+def test_the_cache_answers_only_for_the_same_api_version_and_credentials(em, run_inventory, tmp_path):
+    connection = {"url": em.url, "username": EM_USERNAME, "password": EM_PASSWORD, "ca_path": em.ca_path}
+    config = {**connection, "cache": True, "cache_plugin": "ansible.builtin.jsonfile", "cache_connection": str(tmp_path / "cache")}
+
+    def requests_for(options) -> int:
+        before = em.stats()["requests"]
+        run = run_inventory(options)
+        assert run.returncode == 0, run.output
+        return em.stats()["requests"] - before
+
+    assert requests_for(config) > 0
+    assert requests_for(config) == 0
+    # Another API version, or someone else asking, is not answered from the cache ...
+    assert requests_for({**config, "api_version": "v1_7"}) > 0
+    assert requests_for({**config, "api_version": "v1_7"}) == 0
+    logon = requests.post(f"{em.url}/api/sessionMngr/?v=latest", auth=(EM_USERNAME, EM_PASSWORD.encode()), verify=em.ca_path, timeout=5)
+    token, session_id = logon.headers["X-RestSvcSessionId"], logon.text.split("<SessionId>")[1].split("<")[0]
+    try:
+        by_session = {key: value for key, value in config.items() if key not in ("username", "password")}
+        assert requests_for({**by_session, "session_id": token}) > 0
+        assert requests_for({**by_session, "session_id": token}) == 0
+    finally:
+        requests.delete(f"{em.url}/api/logonSessions/{session_id}", headers={"X-RestSvcSessionId": token}, verify=em.ca_path, timeout=5)
+    # ... and the cache holds no secret of either.
+    for path in (tmp_path / "cache").rglob("*"):
+        if path.is_file():
+            assert EM_PASSWORD.encode() not in path.read_bytes() and token.encode() not in path.read_bytes()
 
 
 def test_the_documented_example(em, run_inventory, em_environment, ansible_env, tmp_path):
