@@ -181,3 +181,31 @@ def test_module_and_lookup_return_em_names_literally(hostile_em, run_playbook):
             assert backup["backup_server"]["name"] in hostile_names
             assert backup["backup_server"]["description"] in {description for _id, _name, description in data.HOSTILE_SERVERS}
     assert outcome.result["module"] == outcome.result["lookup"]
+
+
+#: A backup entity as a tampered EM (or something between it and Ansible) might send it: its UID
+#: would close a JUnit test case and open one of its own.
+FORGED_UID = 'x"></testcase><testcase classname="forged" name="all good'
+FORGED_BACKUP = f"""<?xml version="1.0" encoding="utf-8"?>
+<Backup xmlns="http://www.veeam.com/ent/v1.0" Type="Backup" Name="Forged"
+    Href="https://em.example.net:9398/api/backups/{data.SEED_BACKUP_ID}?format=Entity"
+    UID="urn:veeam:Backup:{FORGED_UID.replace('"', '&quot;').replace('<', '&lt;').replace('>', '&gt;')}">
+  <Links />
+  <Platform>VMware</Platform>
+  <BackupType>Standard</BackupType>
+</Backup>
+""".encode()
+
+
+@pytest.mark.parametrize("playbook", ["backup_info.yml", "lookup.yml"])
+def test_a_backup_with_a_forged_uid_fails_the_call_cleanly(em, run_playbook, playbook):
+    em.inject("body", method="GET", path=f"/api/backups/{data.SEED_BACKUP_ID}$", body=FORGED_BACKUP, content_type="application/xml")
+    connection = {"url": em.url, "username": EM_USERNAME, "password": EM_PASSWORD, "ca_path": em.ca_path}
+    if playbook == "backup_info.yml":
+        outcome = run_playbook(playbook, {"module_args": {**connection, "id": data.SEED_BACKUP_ID}})
+    else:
+        outcome = run_playbook(playbook, {"backup_ids": [data.SEED_BACKUP_ID], "lookup_options": connection})
+    assert outcome.result["failed"], outcome.result
+    assert "EM sent a backup named 'Forged' whose id is not a UUID" in outcome.result["msg"]
+    assert "testcase" not in outcome.output and "Traceback" not in outcome.output
+    assert [entry["method"] for entry in em.request_log()] == ["POST", "GET", "DELETE"]
