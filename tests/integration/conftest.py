@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -45,6 +46,12 @@ class AnsibleRun:
     @property
     def output(self) -> str:
         return self.stdout + self.stderr
+
+    @property
+    def unwrapped(self) -> str:
+        """The output with the line wrapping of warnings undone: ansible-core 2.16 wraps them at 80
+        columns, breaking after hyphens too."""
+        return re.sub(r"\n\s*", " ", self.output.replace("-\n", "-"))
 
 
 #: Backups generated on top of the fixed data set, enough for several query pages.

@@ -131,6 +131,9 @@ def test_inventory_keeps_em_names_literal_and_away_from_groups(hostile_em, sourc
         assert variables["em_repositories"] == ", ".join(repositories)
         if host == server_id:
             assert f"The backup server {server_id} becomes the host {server_id}, not {server.name!r}: that name" in " ".join(process.stderr.split())
+    # keyed_groups made from EM's names: sanitized group names, no template among them.
+    keyed = [group for group in listing if group.startswith(("em_name", "em_repository"))]
+    assert keyed and not [group for group in keyed if any(character in group for character in "{}%#")]
     assert set(listing["em_twins"]["hosts"]) == {server_id for server_id, name, _ in data.HOSTILE_SERVERS if name == data.HOSTILE_TWIN_NAME}
     assert listing["em_templated_names"]["hosts"] == [data.HOSTILE_SERVERS[0][0]]
 
@@ -155,6 +158,7 @@ def test_a_play_over_all_hosts_prints_em_names_literally(hostile_em, sources, tm
         assert seen[host]["description"] == server.description
         assert seen[host]["message"] == f"{server.name} / {server.description}"
         assert seen[host]["backup_target"] is None
+        assert GROUP in seen[host]["group_names"] and not [group for group in seen[host]["group_names"] if "{" in group]
         assert seen[host]["repositories"] == [repository.name for repository in hostile_em.data.repositories_of(server_id)]
     assert f"ok: [{names[data.HOSTILE_SERVERS[0][0]]}] => {{" in process.stdout
     assert "49" not in "".join(line for line in process.stdout.splitlines() if "msg" in line)

@@ -277,8 +277,8 @@ def test_failures_give_the_modules_message_and_name_the_source(case, em, run_inv
     assert module.returncode != 0 and module.result["msg"], module.output
     run = run_inventory(connection, name="failing.veeam_em.yml")
     assert run.returncode != 0
-    assert module.result["msg"] in run.output
-    assert "failing.veeam_em.yml" in run.output
+    assert module.result["msg"] in run.unwrapped
+    assert "failing.veeam_em.yml" in run.unwrapped
     assert "Traceback" not in run.output and "not the password" not in run.output
 
 
@@ -286,8 +286,9 @@ def test_unreadable_answer_fails_with_the_collections_message(em, run_inventory,
     em.inject("body", method="GET", body=b"<html><body>Service Unavailable</body></html>", content_type="text/html", times=None)
     run = run_inventory({}, env=em_environment, name="failing.veeam_em.yml")
     assert run.returncode != 0
-    assert "EM returned an unreadable response (HTTP 200) for GET " in run.output and "expected XML, got content type 'text/html'" in run.output
-    assert "failing.veeam_em.yml" in run.output and "Traceback" not in run.output
+    assert "EM returned an unreadable response (HTTP 200) for GET " in run.unwrapped
+    assert "expected XML, got content type 'text/html'" in run.unwrapped
+    assert "failing.veeam_em.yml" in run.unwrapped and "Traceback" not in run.output
     assert em.stats()["logoffs"] == 1
 
 
