@@ -54,6 +54,17 @@ class AnsibleRun:
         return re.sub(r"\n\s*", " ", self.output.replace("-\n", "-"))
 
 
+def plain(value):
+    """``ansible-inventory --list`` output (or a module result) without the ``{"__ansible_unsafe": ...}`` wrapping of strings."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
 #: Backups generated on top of the fixed data set, enough for several query pages.
 BULK_BACKUPS = 2500
 

@@ -19,7 +19,7 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import BIN_DIR, EM_PASSWORD, EM_USERNAME, PLAYBOOKS
+from conftest import BIN_DIR, EM_PASSWORD, EM_USERNAME, PLAYBOOKS, plain
 from emulator import Emulator
 from emulator import data
 
@@ -46,17 +46,6 @@ CONSTRUCTED = {
     "groups": {"em_twins": f"veeam_em_backup_server.name == {data.HOSTILE_TWIN_NAME!r}",
                "em_templated_names": "veeam_em_backup_server.name is search('lookup')"},
 }
-
-
-def plain(value):
-    """``ansible-inventory --list`` output without the ``{"__ansible_unsafe": ...}`` wrapping of strings."""
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return value
 
 
 @pytest.fixture(scope="module")

@@ -15,21 +15,10 @@ import pytest
 import requests
 import yaml
 
-from conftest import BIN_DIR, EM_PASSWORD, EM_USERNAME, AnsibleRun
+from conftest import BIN_DIR, EM_PASSWORD, EM_USERNAME, AnsibleRun, plain
 
 GROUP = "veeam_em_backup_servers"
 PLUGIN = "veeam_em.rest.veeam_em"
-
-
-def plain(value):
-    """``ansible-inventory --list`` output without the ``{"__ansible_unsafe": ...}`` wrapping of strings."""
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return value
 
 
 def secrets_of(em) -> list[str]:
