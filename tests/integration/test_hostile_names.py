@@ -74,9 +74,8 @@ def sources(tmp_path, hostile_em):
 
 def run(command, tmp_path, ansible_env):
     """Run an ansible command in ``tmp_path``, where the hostile names would create their marker files."""
-    process = subprocess.run(command, cwd=tmp_path, env={**ansible_env, "ANSIBLE_INVENTORY_UNPARSED_FAILED": "True",
-                                                        "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "True"},
-                             capture_output=True, text=True, timeout=300, check=False)
+    env = {**ansible_env, "ANSIBLE_INVENTORY_UNPARSED_FAILED": "True", "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "True"}
+    process = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
     output = process.stdout + process.stderr
     assert process.returncode == 0, output
     assert "Traceback" not in output
@@ -123,7 +122,7 @@ def test_inventory_keeps_em_names_literal_and_away_from_groups(hostile_em, sourc
     # keyed_groups made from EM's names: sanitized group names, no template among them.
     keyed = [group for group in listing if group.startswith(("em_name", "em_repository"))]
     assert keyed and not [group for group in keyed if any(character in group for character in "{}%#")]
-    assert set(listing["em_twins"]["hosts"]) == {server_id for server_id, name, _ in data.HOSTILE_SERVERS if name == data.HOSTILE_TWIN_NAME}
+    assert set(listing["em_twins"]["hosts"]) == {server_id for server_id, name, _description in data.HOSTILE_SERVERS if name == data.HOSTILE_TWIN_NAME}
     assert listing["em_templated_names"]["hosts"] == [data.HOSTILE_SERVERS[0][0]]
 
 
