@@ -91,14 +91,30 @@ units: get-pip collection  ## ansible-test units (sees only tests/unit/requireme
 	$(call ansible-test,units)
 
 # pytest exits 5 when it collects no test: make treats that as the failure it is.
+# The end-to-end tests run in TEST_WORKERS processes (pytest-xdist), each with its own emulators.
+TEST_WORKERS ?= 2
+PYTEST_E2E := -p no:cacheprovider -q -n $(TEST_WORKERS)
 integration: venv collection  ## pytest tests/integration against the copied collection.
-	$(TOOL_ENV) $(VENV_BIN)/python -m pytest -p no:cacheprovider -q tests/integration --ignore=tests/integration/test_backup_report.py
+	$(TOOL_ENV) $(VENV_BIN)/python -m pytest $(PYTEST_E2E) tests/integration --ignore=tests/integration/test_backup_report.py
 
 lint: venv collection  ## ansible-lint (production), antsibull-changelog lint, shellcheck .ci/.
 	$(TOOL_ENV) $(VENV_BIN)/ansible-lint $(if $(CI),--nocolor)
 	$(VENV_BIN)/antsibull-changelog lint
 	@# .ci/ is not in the copy, so ansible-test's shellcheck never sees these.
 	$(VENV_BIN)/shellcheck .ci/run .ci/steps
+
+# $(call pinned-venv,VENV,PY,REQUIREMENTS): a venv on pyenv's Python PY built from scratch from
+# one fully pinned file, with VENV/.installed as its stamp.
+pyenv_python = $(or $(shell ls -d $(PYENV_ROOT)/versions/$(1).*/bin/python3 2>/dev/null \
+                      | grep -E '/$(subst .,\.,$(1))\.[0-9]+/bin/' | sort -V | tail -n 1), \
+                   $(shell command -v python$(1)))
+define pinned-venv
+@python='$(strip $(call pyenv_python,$(2)))'; test -x "$$python" || { echo "No Python $(2) found (pyenv root: '$(PYENV_ROOT)')"; exit 1; }; \
+ rm -rf $(1) && "$$python" -m venv $(1)
+$(1)/bin/python -m pip install --quiet -r $(3)
+$(1)/bin/python -m pip check
+touch $(1)/.installed
+endef
 
 # Steps of `make test`, in order; files in mk/ add their own with TEST_STEPS += ...
 TEST_STEPS := venv collection sanity units integration lint

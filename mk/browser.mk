@@ -19,6 +19,6 @@ browser:  ## Install Debian's chromium (headless HTML checks) unless it is there
 
 report: browser venv collection  ## The backup_report role's tests, HTML checked in headless chromium.
 	$(TOOL_ENV) BACKUP_REPORT_CHROMIUM=$(CHROMIUM) BACKUP_REPORT_ARTIFACTS=$(abspath $(BUILD))/backup_report \
-	  $(VENV_BIN)/python -m pytest -p no:cacheprovider -q tests/integration/test_backup_report.py
+	  $(VENV_BIN)/python -m pytest $(PYTEST_E2E) tests/integration/test_backup_report.py
 
 TEST_STEPS += report

@@ -15,29 +15,16 @@ OLDLIBS_UNITS_VENV := $(BUILD)/venv-units-oldest-libraries
 OLDLIBS_TARGET_VENV := $(BUILD)/venv-target-oldest-libraries
 OLDLIBS_REQUIREMENTS := tests/requirements-oldest-libraries.txt
 OLDLIBS_UNITS_REQUIREMENTS := tests/unit/requirements-oldest-libraries.txt
-# Newest pyenv build of a minor version, else pythonX.Y from PATH.
-pyenv_python = $(or $(shell ls -d $(PYENV_ROOT)/versions/$(1).*/bin/python3 2>/dev/null \
-                      | grep -E '/$(subst .,\.,$(1))\.[0-9]+/bin/' | sort -V | tail -n 1), \
-                   $(shell command -v python$(1)))
 #: What make integration hands to its tests: the target interpreter with the oldest libraries.
 OLDLIBS_TARGET_PYTHON := $(abspath $(OLDLIBS_TARGET_VENV))/bin/python
 
 .PHONY: units-oldest-libraries target-oldest-libraries
 
-# $(call oldlibs-venv,VENV,PY,REQUIREMENTS): a venv built from scratch from one file.
-define oldlibs-venv
-@python='$(strip $(call pyenv_python,$(2)))'; test -x "$$python" || { echo "No Python $(2) found (pyenv root: '$(PYENV_ROOT)')"; exit 1; }; \
- rm -rf $(1) && "$$python" -m venv $(1)
-$(1)/bin/python -m pip install --quiet -r $(3)
-$(1)/bin/python -m pip check
-touch $(1)/.installed
-endef
-
 $(OLDLIBS_UNITS_VENV)/.installed: $(OLDLIBS_UNITS_REQUIREMENTS) $(OLDLIBS_REQUIREMENTS) requirements-dev-oldest.txt
-	$(call oldlibs-venv,$(OLDLIBS_UNITS_VENV),$(OLDLIBS_UNITS_PY),$(OLDLIBS_UNITS_REQUIREMENTS))
+	$(call pinned-venv,$(OLDLIBS_UNITS_VENV),$(OLDLIBS_UNITS_PY),$(OLDLIBS_UNITS_REQUIREMENTS))
 
 $(OLDLIBS_TARGET_VENV)/.installed: $(OLDLIBS_REQUIREMENTS)
-	$(call oldlibs-venv,$(OLDLIBS_TARGET_VENV),$(OLDLIBS_TARGET_PY),$(OLDLIBS_REQUIREMENTS))
+	$(call pinned-venv,$(OLDLIBS_TARGET_VENV),$(OLDLIBS_TARGET_PY),$(OLDLIBS_REQUIREMENTS))
 
 target-oldest-libraries: $(OLDLIBS_TARGET_VENV)/.installed  ## Python 3.9 target venv with requests 2.25.1 / urllib3 1.26.
 

@@ -28,8 +28,7 @@ options:
       - EM user to log on with, for example V(DOMAIN\\user). Needs an EM role
         (Portal Administrator, Portal User or Restore Operator).
       - Required with O(password) unless O(session_id) is set.
-      - White space around O(username), O(password) and O(session_id) is removed; a control
-        character (a line break, a tab) in them is refused before any request.
+      - O(username) and O(password) reach EM exactly as given, white space included.
       - Modules read E(VEEAM_EM_USERNAME) when this is not set.
     type: str
   password:

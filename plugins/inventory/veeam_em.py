@@ -18,9 +18,17 @@ description:
     C(free_space) in bytes, and C(free_percent), the free space in percent of the capacity with one decimal, null
     when EM gives no capacity), C(veeam_em_backup_count) (the number of the server's backups) and, with
     O(backups=true), C(veeam_em_backups)."
+  - A server whose EM name is empty, holds a template delimiter (C({{), C({%), C({#)), is C(all),
+    C(ungrouped) or the name of a group the inventory already has (from an earlier source), or is shared
+    with another server, becomes a host named by its id instead, with a warning that says why;
+    C(veeam_em_backup_server.name) still holds EM's exact text. No server is left out.
+  - Every value from EM is marked unsafe, so that no ansible-core ever templates it, and variables are
+    set on the hosts themselves, never on a group that happens to share a server's name.
   - One EM session per inventory run, with a request per page of each of three query-service listings
     (backup servers, repositories, backups), that is a logon, three or more reads and a logoff; never a request
     per server or per repository. With O(cache=true) and a warm cache, no request at all.
+  - The cache answers only for the same O(url), O(api_version), credentials and data options as
+    when it was written; it holds a salted hash of the credentials, never the credentials themselves.
   - The configuration file's name must end in C(.veeam_em.yml) or C(.veeam_em.yaml).
   - The connection options are those of M(veeam_em.rest.veeam_em_backup_info), each also read from its
     C(VEEAM_EM_*) environment variable, as the collection's AWX credential type injects them.
@@ -144,6 +152,7 @@ from ansible.errors import AnsibleParserError
 from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.display import Display
+from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.veeam_em.rest.plugins.module_utils._backups import BACKUP_SELECTION_ARGUMENT_SPEC, backup_selection
 from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient, missing_libraries
@@ -152,7 +161,11 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options 
     connection_settings,
 )
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import VeeamEMError
-from ansible_collections.veeam_em.rest.plugins.module_utils._inventory import backup_servers
+from ansible_collections.veeam_em.rest.plugins.module_utils._inventory import (
+    backup_servers,
+    credentials_fingerprint,
+    host_names,
+)
 
 display = Display()
 
@@ -183,8 +196,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             settings = connection_settings(options)
         except VeeamEMError as error:
             raise AnsibleParserError(str(error)) from None
-        # What the data depends on, kept with it: never a secret, only where it came from.
-        source = {"url": settings.base_url, "username": settings.username, **{name: self.get_option(name) for name in _DATA_OPTIONS}}
         cache_key = self.get_cache_key(path)
         servers = None
         if self.get_option("cache") and cache:
@@ -192,13 +203,26 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 cached = self._cache[cache_key]
             except KeyError:
                 cached = None
-            if isinstance(cached, dict) and cached.get("source") == source:
+            if isinstance(cached, dict) and cached.get("source") == self._source(settings, cached.get("source")):
                 servers = cached["backup_servers"]
         if servers is None:
             servers = self._fetch(settings)
             if self.get_option("cache"):
-                self._cache[cache_key] = {"source": source, "backup_servers": servers}
+                self._cache[cache_key] = {"source": self._source(settings), "backup_servers": servers}
         self._populate(servers)
+
+    def _source(self, settings, cached_source=None):
+        """What the data depends on, kept with it in the cache: EM, its API version, who asks, and the
+        data options. Who asks is a salted, slow hash of the credentials, never a secret; ``cached_source``
+        lends its salt, so that the same credentials give the same hash."""
+        cached_credentials = cached_source.get("credentials") if isinstance(cached_source, dict) else None
+        salt = cached_credentials.get("salt") if isinstance(cached_credentials, dict) else None
+        return {
+            "url": settings.base_url,
+            "api_version": settings.api_version,
+            "credentials": credentials_fingerprint(settings, salt),
+            **{name: self.get_option(name) for name in _DATA_OPTIONS},
+        }
 
     def _fetch(self, settings):
         """One EM session: every backup server with its repositories and backups."""
@@ -218,26 +242,49 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 display.warning(warning)
 
     def _populate(self, servers):
-        """Hosts, their variables and the constructed groups, from fetched or cached backup servers."""
+        """Hosts, their variables and the constructed groups, from fetched or cached backup servers.
+
+        Everything from EM is marked unsafe, so that no ansible-core templates it (2.16-2.18
+        would template a plain string); variables go onto the host object itself, never
+        through a name that Ansible might resolve to a group.
+        """
         self.inventory.add_group(GROUP)
         strict = self.get_option("strict")
-        seen = {}
-        for entry in servers:
+        names = host_names([entry["backup_server"] for entry in servers], taken=set(self.inventory.groups))
+        for entry, (name, reason) in zip(servers, names):
             server = entry["backup_server"]
-            name = server["name"] or server["id"]
-            if name in seen:
-                display.warning(f"EM knows two backup servers named {name!r} ({seen[name]} and {server['id']}): only the first becomes a host.")
-                continue
-            seen[name] = server["id"]
-            host = self.inventory.add_host(name, group=GROUP)
-            self.inventory.set_variable(host, "ansible_host", name)
-            self.inventory.set_variable(host, "veeam_em_backup_server", server)
-            self.inventory.set_variable(host, "veeam_em_repositories", entry["repositories"])
-            self.inventory.set_variable(host, "veeam_em_backup_count", entry["backup_count"])
+            if reason:
+                display.warning(f"The backup server {server['id']} becomes the host {name}, not {server['name']!r}: that name {reason}.")
+            self.inventory.add_host(name, group=GROUP)
+            host = self.inventory.get_host(name)
+            variables = {
+                "ansible_host": server["name"] or server["id"],
+                "veeam_em_backup_server": server,
+                "veeam_em_repositories": entry["repositories"],
+                "veeam_em_backup_count": entry["backup_count"],
+            }
             if "backups" in entry:
-                self.inventory.set_variable(host, "veeam_em_backups", entry["backups"])
-            self._set_composite_vars(self.get_option("compose"), self.inventory.get_host(host).get_vars(), host, strict=strict)
+                variables["veeam_em_backups"] = entry["backups"]
+            for variable, value in wrap_var(variables).items():
+                host.set_variable(variable, value)
+            self._compose_variables(host, strict)
             # Groups see the composed variables too.
-            variables = self.inventory.get_host(host).get_vars()
-            self._add_host_to_composed_groups(self.get_option("groups"), variables, host, strict=strict)
-            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), variables, host, strict=strict)
+            variables = host.get_vars()
+            self._add_host_to_composed_groups(self.get_option("groups"), variables, name, strict=strict)
+            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), variables, name, strict=strict)
+
+    def _compose_variables(self, host, strict):
+        """``compose``, as Constructable._set_composite_vars does it, but set on the host object.
+
+        The constructed method sets each variable through ``inventory.set_variable(name)``,
+        which picks a group of that name before the host.
+        """
+        variables = host.get_vars()
+        for variable, expression in (self.get_option("compose") or {}).items():
+            try:
+                value = self._compose(expression, variables)
+            except Exception as error:  # pylint: disable=broad-except  # as Constructable does
+                if strict:
+                    raise AnsibleParserError(f"Could not set {variable} for host {host.name}: {error}") from error
+                continue
+            host.set_variable(variable, value)

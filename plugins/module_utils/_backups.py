@@ -12,7 +12,6 @@ request per distinct linked entity.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Optional
@@ -24,6 +23,7 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._errors import (
     UnreadableResponseError,
 )
 from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import (
+    UUID_PATTERN,
     backup_server_details,
     normalize_backup,
     normalize_restore_point,
@@ -56,7 +56,6 @@ BACKUP_SELECTION_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "latest_restore_point": {"type": "bool", "default": False},
 }
 
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 _SHOWN_CHARACTERS = 80
 
 
@@ -98,7 +97,7 @@ def parse_backup_id(value: Any) -> str:
     """The lower-case UUID of a backup id or UID, validated before it goes near a URL."""
     text = value if isinstance(value, str) else ""
     candidate = text[len(BACKUP_URN_PREFIX):] if text[: len(BACKUP_URN_PREFIX)].lower() == BACKUP_URN_PREFIX.lower() else text
-    if not _UUID.fullmatch(candidate):
+    if not UUID_PATTERN.fullmatch(candidate):
         raise InvalidInputError(
             f"Invalid backup id {_shown(value)}: expected a UUID such as c213fbfa-7b9e-4772-9ddc-3ecbdcc3fc70 "
             f"or a UID such as {BACKUP_URN_PREFIX}c213fbfa-7b9e-4772-9ddc-3ecbdcc3fc70."
@@ -201,8 +200,8 @@ def name_parent_backups(client: EMClient, backups: list[dict[str, Any]]) -> None
 
 
 def _parent_name(client: EMClient, parent_id: Optional[str]) -> Optional[str]:
-    """The name of the backup with this id read from EM, or None when EM does not give it."""
-    if not parent_id or not _UUID.fullmatch(parent_id):
+    """The name of the backup with this id read from EM, or None when EM does not give it (or no UUID to ask by)."""
+    if not parent_id:
         return None
     parent = fetch_backup(client, parent_id)
     return parent["name"] if parent is not None else None

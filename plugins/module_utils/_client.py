@@ -6,7 +6,9 @@ Private to veeam_em.rest: not a public API, may change without notice.
 
 The client knows HTTP and EM sessions, nothing of Ansible. Use it as a context
 manager: entering logs on (unless a session id was given), leaving logs off in
-all cases, so no plugin leaves a session open on EM, on success or failure.
+all cases, so no plugin leaves open a session whose id it received. (A logon that
+misses its deadline may still open one on EM, which EM expires when it is idle:
+see the troubleshooting guide.)
 """
 
 from __future__ import annotations

@@ -55,7 +55,9 @@ class ConnectionSettings:
 
 def connection_settings(options: dict[str, Any]) -> ConnectionSettings:
     """Check the connection options of any plugin and fold them into settings."""
-    username, password, session_id = (credential(options, name) for name in ("username", "password", "session_id"))
+    # Basic authentication carries any character: user name and password reach EM exactly as given.
+    username, password = options.get("username") or None, options.get("password") or None
+    session_id = session_token(options.get("session_id"))
     if not session_id and not (username and password):
         raise InvalidInputError(
             "EM credentials are missing: set username and password (or VEEAM_EM_USERNAME and "
@@ -84,22 +86,21 @@ def connection_settings(options: dict[str, Any]) -> ConnectionSettings:
     )
 
 
-def credential(options: dict[str, Any], name: str) -> Optional[str]:
-    """A credential option without surrounding white space; one holding a control character is refused.
+def session_token(value: Optional[str]) -> Optional[str]:
+    """``session_id`` without surrounding white space; one holding a control character is refused.
 
-    A token read from a file often ends with a line break, which would make an
-    invalid header whose error text quotes the token. The message names the
-    option and the position, never the value.
+    The token travels in a header: one read from a file often ends with a line
+    break, which would make an invalid header whose error text quotes the token.
+    The message names the option and the position, never the value.
     """
-    value = options.get(name)
     if value is None:
         return None
     text = str(value).strip()
     for position, character in enumerate(text, start=1):
         if ord(character) < 32 or ord(character) == 127:
             raise InvalidInputError(
-                f"{name} holds a control character (code {ord(character)}) at position {position}: "
-                f"give the {name} without line breaks, tabs or other control characters."
+                f"session_id holds a control character (code {ord(character)}) at position {position}: "
+                "give the session_id without line breaks, tabs or other control characters."
             )
     return text or None
 

@@ -9,14 +9,22 @@ repositories, backups), grouped here by backup server: the cost is a request
 per page of each listing, never a request per server or per repository.
 Backups come from ``get_backups``, the code path of module and lookup, so a
 host's backups are exactly what the module returns for them.
+
+``host_names`` decides which of EM's names may name a host: whoever can name a
+backup server in EM must not be able to choose a name that means something else
+to Ansible (a group, a template).
 """
 
 from __future__ import annotations
 
-from typing import Any, Optional
+import hashlib
+import os
+from collections import Counter
+from typing import Any, Collection, Optional
 
 from ansible_collections.veeam_em.rest.plugins.module_utils._backups import BackupSelection, _query, get_backups
 from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient
+from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options import ConnectionSettings
 from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import (
     normalize_backup_server,
     normalize_repository,
@@ -58,3 +66,56 @@ def with_free_percent(repository: dict[str, Any]) -> dict[str, Any]:
     capacity, free_space = repository["capacity"], repository["free_space"]
     percent = round(100 * free_space / capacity, 1) if capacity and free_space is not None else None
     return {**repository, "free_percent": percent}
+
+
+#: What starts a Jinja expression, statement or comment: a host name never holds one.
+_TEMPLATE_MARKERS = ("{{", "{%", "{#")
+
+
+def host_names(servers: list[dict[str, Any]], taken: Collection[str]) -> list[tuple[str, Optional[str]]]:
+    """``(host name, why not EM's name or None)`` for each backup server, in order.
+
+    A server is named by EM's name for it unless that name is empty, holds a
+    template delimiter, is one of ``taken`` (``all``, ``ungrouped`` and the groups
+    the inventory has: Ansible resolves a name to a group before a host), or is
+    shared with another server; then by its id (a UUID, checked by the normalizer),
+    with the reason. Servers that share a name are all named by id, so that no
+    host name depends on EM's listing order.
+    """
+    counts = Counter(server["name"] for server in servers)
+    names = []
+    for server in servers:
+        reason = _why_not_a_host_name(server["name"], taken, counts)
+        names.append((server["id"], reason) if reason else (server["name"], None))
+    return names
+
+
+def _why_not_a_host_name(name: Optional[str], taken: Collection[str], counts: Counter) -> Optional[str]:
+    if not name or not name.strip():
+        return "is empty"
+    if any(marker in name for marker in _TEMPLATE_MARKERS):
+        return "holds a template delimiter"
+    if name in taken:
+        return "is the name of a group"
+    if counts[name] > 1:
+        return "is shared with another backup server"
+    return None
+
+
+#: PBKDF2 rounds for the credentials' fingerprint in the cache: slow to guess a password from.
+_FINGERPRINT_ROUNDS = 100_000
+
+
+def credentials_fingerprint(settings: ConnectionSettings, salt: Optional[str] = None) -> dict[str, str]:
+    """Who asks EM, as ``{salt, hash}``: a cache made for other credentials is not used.
+
+    A salted PBKDF2 hash of user name, password and session id, never the secrets
+    themselves (the cache is a file). A new random salt unless ``salt`` (hex) is given.
+    """
+    try:
+        salt_bytes = bytes.fromhex(salt)
+    except (TypeError, ValueError):  # none given, or not what this function wrote
+        salt_bytes = os.urandom(16)
+    secret = "\0".join(value or "" for value in (settings.username, settings.password, settings.session_id))
+    digest = hashlib.pbkdf2_hmac("sha256", secret.encode("utf-8"), salt_bytes, _FINGERPRINT_ROUNDS)
+    return {"salt": salt_bytes.hex(), "hash": digest.hex()}

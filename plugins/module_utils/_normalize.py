@@ -12,6 +12,12 @@ Every key produced is a Python identifier and no dict method name, so Jinja's
 dot access (``backup.repository.name``) always works. An element that is there
 but empty (EM's ``<Description />``) is ``""``; one that is absent is None, so
 that ``| length`` works on what EM sent and a missing element still shows.
+
+Ids are what EM's ids are: lower-case UUIDs. They go into URLs, query filters,
+host names and every report format, so nothing else is taken for one: an
+entity whose own id is not a UUID fails the call (``MalformedEntityError``,
+naming the entity by its name, never by the bad text), and a link whose target
+id is not a UUID keeps its name and href with the id None.
 """
 
 from __future__ import annotations
@@ -21,19 +27,27 @@ import re
 from sys import intern
 from typing import Any, Optional
 
+from ansible_collections.veeam_em.rest.plugins.module_utils._errors import UnreadableResponseError
+
 #: Child elements of ``<Backup>`` that ``normalize_backup`` maps itself.
 _BACKUP_ELEMENTS = frozenset({"Links", "Platform", "BackupType"})
 _PARENT_LINK_TYPES = frozenset({"Backup", "BackupReference"})
 _DICT_METHODS = frozenset(name for name in dir(dict) if not name.startswith("_"))
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NOT_IDENTIFIER = re.compile(r"\W+")
+#: An id as EM gives them (``c213fbfa-7b9e-4772-9ddc-3ecbdcc3fc70``), in any case.
+UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+
+class MalformedEntityError(UnreadableResponseError):
+    """EM sent an entity whose own id is not a UUID: the answer is not used."""
 
 
 def normalize_backup(entity: dict[str, Any]) -> dict[str, Any]:
     """Normalize the content of a ``<Backup>`` entity element."""
     links = [normalize_link(link) for link in _links(entity)]
     href = strip_query(entity.get("@Href"))
-    backup_id = (_last_segment(entity.get("@UID"), ":") or _last_segment(href, "/") or "").lower()
+    backup_id = _entity_id(entity, "backup")
     repository = backup_server = parent_backup = None
     for link in links:
         link_type = link["type"]
@@ -73,7 +87,7 @@ def backup_server_details(entity: dict[str, Any]) -> dict[str, Any]:
 
 def normalize_restore_point(entity: dict[str, Any]) -> dict[str, Optional[str]]:
     """A ``<RestorePoint>`` entity: ``{id, uid, name, href, backup_date_utc}``."""
-    point_id = (_last_segment(entity.get("@UID"), ":") or "").lower()
+    point_id = _entity_id(entity, "restore point")
     return {
         "id": point_id,
         "uid": f"urn:veeam:RestorePoint:{point_id}",
@@ -100,11 +114,11 @@ def normalize_vm_restore_point(entity: dict[str, Any]) -> dict[str, Any]:
     The VM's name is the ``VmDisplayName`` attribute (what EM's query filters on), else the
     ``VmName`` element of versions without that attribute.
     """
-    point_id = _entity_id(entity)
+    point_id = _entity_id(entity, "VM restore point")
     vm_name = entity.get("@VmDisplayName")
     return {
         "id": point_id,
-        "uid": f"urn:veeam:VmRestorePoint:{point_id}" if point_id else None,
+        "uid": f"urn:veeam:VmRestorePoint:{point_id}",
         "name": entity.get("@Name"),
         "vm_name": _element_text(entity, "VmName") if vm_name is None else vm_name,
         "creation_time_utc": _element_text(entity, "CreationTimeUTC"),
@@ -120,7 +134,7 @@ def normalize_vm_restore_point(entity: dict[str, Any]) -> dict[str, Any]:
 
 def normalize_backup_server(entity: dict[str, Any]) -> dict[str, Any]:
     """A ``<BackupServer>`` entity: what a backup's ``backup_server`` holds after ``expand``, plus its ``uid``."""
-    server_id = _entity_id(entity)
+    server_id = _entity_id(entity, "backup server")
     return {
         "id": server_id,
         "uid": f"urn:veeam:BackupServer:{server_id}",
@@ -132,7 +146,7 @@ def normalize_backup_server(entity: dict[str, Any]) -> dict[str, Any]:
 
 def normalize_repository(entity: dict[str, Any]) -> dict[str, Any]:
     """A ``<Repository>`` entity: what a backup's ``repository`` holds after ``expand``."""
-    return {"id": _entity_id(entity), "name": entity.get("@Name"), "href": strip_query(entity.get("@Href")), **repository_details(entity)}
+    return {"id": _entity_id(entity, "repository"), "name": entity.get("@Name"), "href": strip_query(entity.get("@Href")), **repository_details(entity)}
 
 
 def repository_server_id(entity: dict[str, Any]) -> Optional[str]:
@@ -209,9 +223,9 @@ def _links(entity: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _linked(link: dict[str, Optional[str]]) -> dict[str, Optional[str]]:
-    """``{id, name, href}`` of the entity a link points to."""
+    """``{id, name, href}`` of the entity a link points to; ``id`` None unless the href ends in a UUID."""
     href = strip_query(link["href"])
-    return {"id": (_last_segment(href, "/") or "").lower() or None, "name": link["name"], "href": href}
+    return {"id": uuid_or_none(_last_segment(href, "/")), "name": link["name"], "href": href}
 
 
 def _linked_id(entity: dict[str, Any], link_types: frozenset[str]) -> Optional[str]:
@@ -234,10 +248,26 @@ def _links_to_other_backup(href: Optional[str], backup_id: str) -> bool:
     return head.lower().endswith("/backups") and last.lower() != backup_id
 
 
-def _entity_id(entity: dict[str, Any]) -> Optional[str]:
-    """An entity's lower-case id, from its ``UID`` (``urn:veeam:<Type>:<id>``) or else its ``Href``."""
-    found = _last_segment(entity.get("@UID"), ":") or _last_segment(strip_query(entity.get("@Href")), "/")
-    return found.lower() if found else None
+def uuid_or_none(text: Optional[str]) -> Optional[str]:
+    """``text`` in lower case when it is a UUID, else None."""
+    return text.lower() if text and UUID_PATTERN.fullmatch(text) else None
+
+
+def _entity_id(entity: dict[str, Any], kind: str) -> str:
+    """An entity's lower-case UUID, from its ``UID`` (``urn:veeam:<Type>:<id>``) or else its ``Href``.
+
+    Anything else fails: the message names the entity by ``kind`` and name, not
+    by the text EM sent as its id (which may be made to look like other output).
+    """
+    found = uuid_or_none(_last_segment(entity.get("@UID"), ":") or _last_segment(strip_query(entity.get("@Href")), "/"))
+    if found is None:
+        name = entity.get("@Name")
+        named = f"named {name!r}" if isinstance(name, str) and name else "without a name"
+        raise MalformedEntityError(
+            f"EM sent a {kind} {named} whose id is not a UUID, as EM's ids are: the answer is not used "
+            "(is something between Ansible and EM changing EM's answers?)."
+        )
+    return found
 
 
 def _last_segment(value: Optional[str], separator: str) -> Optional[str]:

@@ -38,6 +38,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--session-idle-timeout", type=float, default=900.0,
                         help="seconds without a request before a session expires")
     parser.add_argument("--cert-kind", choices=CERT_KINDS, default="valid")
+    parser.add_argument("--hostile", action="store_true",
+                        help="add servers, repositories and backups named to abuse templating and host names")
     return parser.parse_args(argv)
 
 
@@ -50,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
                         username=args.username, password=args.password, bulk=args.bulk,
                         session_idle_timeout=args.session_idle_timeout,
                         cert_kind=args.cert_kind, bulk_restore_points=args.bulk_restore_points,
-                        bulk_vms=args.bulk_vms)
+                        bulk_vms=args.bulk_vms, hostile=args.hostile)
     with emulator:
         info = json.dumps({"url": emulator.url, "ca_path": emulator.ca_path,
                            "username": args.username, "password": args.password,

@@ -390,16 +390,26 @@ def bulk_backup_id(index: int) -> str:
 
 
 def build_dataset(bulk: int = 0, bulk_restore_points: int = 0, now: datetime | None = None,
-                  bulk_vms: int = 0) -> DataSet:
+                  hostile: bool = False, bulk_vms: int = 0) -> DataSet:
     """The fixed data set plus ``bulk`` generated backups appended after it, each with
     ``bulk_restore_points`` restore points holding ``bulk_vms`` VMs each; dates count back
-    from ``now`` (default: this moment, to the second)."""
+    from ``now`` (default: this moment, to the second). ``hostile`` adds the servers,
+    repositories and backups of someone who can name things in EM (see HOSTILE_SERVERS)."""
     now = now or datetime.now(timezone.utc).replace(microsecond=0)
-    repositories = _repositories()
-    backups = list(itertools.chain(_backups(), _bulk_backups(bulk, repositories)))
+    servers, repositories, backups = _servers(), _repositories(), _backups()
+    if hostile:
+        servers += [BackupServer(server_id, name, description, 9392, "12.3.0.310")
+                    for server_id, name, description in HOSTILE_SERVERS]
+        repositories += [Repository(stable_id(f"hostile-repository/{server_id}"), HOSTILE_REPOSITORY_NAME, server_id,
+                                    "WindowsLocal", 10_000_000_000_000, 500_000_000_000)
+                         for server_id, _name, _description in HOSTILE_SERVERS]
+        backups += [Backup(stable_id(f"hostile-backup/{server_id}"), HOSTILE_BACKUP_NAME, "VMware", "Standard", server_id,
+                           stable_id(f"hostile-repository/{server_id}"))
+                    for server_id, _name, _description in HOSTILE_SERVERS]
+    backups_with_bulk = list(itertools.chain(backups, _bulk_backups(bulk, repositories)))
     points = list(itertools.chain(_restore_points(now), _bulk_restore_points(bulk, bulk_restore_points, now)))
     bulk_index = {bulk_backup_id(index): index for index in range(bulk)} if bulk_vms else {}
-    platforms = {backup.id: backup.platform for backup in backups}
+    platforms = {backup.id: backup.platform for backup in backups_with_bulk}
 
     def vms_of_backup(backup_id: str) -> Iterable[str]:
         if backup_id in bulk_index:
@@ -407,7 +417,31 @@ def build_dataset(bulk: int = 0, bulk_restore_points: int = 0, now: datetime | N
         return _VMS_OF_BACKUP.get(backup_id, ())
 
     vm_points = _vm_restore_points(points, vms_of_backup, platforms.__getitem__)
-    return DataSet(_servers(), repositories, backups, points, now, vm_points)
+    return DataSet(servers, repositories, backups_with_bulk, points, now, vm_points)
+
+
+# --- Someone who can name things in EM (build_dataset(hostile=True)) ----------------------
+#: Files that the templates in the names below create in the working directory if run.
+HOSTILE_MARKERS = ("veeam_em_pwned_by_server", "veeam_em_pwned_by_repository", "veeam_em_pwned_by_backup")
+#: A server name that runs a command wherever it is templated.
+HOSTILE_TEMPLATE_NAME = "{{ lookup('pipe', 'touch veeam_em_pwned_by_server; id -un') }}"
+#: The name of a group that another inventory source defines, and of Ansible's own groups.
+HOSTILE_GROUP_NAME = "backup"
+#: Two servers share this name.
+HOSTILE_TWIN_NAME = "twin.example.com"
+HOSTILE_DESCRIPTION = "{{ 7*7 }}"
+#: (id, name, description) of each hostile server.
+HOSTILE_SERVERS = (
+    ("0b8d6a55-7b1e-4c3a-9a8e-5f0d1c2b3a41", HOSTILE_TEMPLATE_NAME, HOSTILE_DESCRIPTION),
+    ("1c9e7b66-8c2f-4d4b-8b9f-6a1e2d3c4b52", "all", "{% if true %}statement{% endif %}"),
+    ("2daf8c77-9d30-4e5c-9ca0-7b2f3e4d5c63", "ungrouped", "{# comment #}"),
+    ("3eb09d88-ae41-4f6d-8db1-8c304f5e6d74", HOSTILE_GROUP_NAME, HOSTILE_DESCRIPTION),
+    ("4fc1ae99-bf52-4a7e-9ec2-9d41506f7e85", HOSTILE_TWIN_NAME, "first of two"),
+    ("50d2bfaa-c063-4b8f-8fd3-ae5261708f96", HOSTILE_TWIN_NAME, "second of two"),
+    ("61e3c0bb-d174-4c90-90e4-bf6372819fa7", "", "no name"),
+)
+HOSTILE_REPOSITORY_NAME = "{{ lookup('pipe', 'touch veeam_em_pwned_by_repository') }}"
+HOSTILE_BACKUP_NAME = "{{ lookup('pipe', 'touch veeam_em_pwned_by_backup') }} {{ 7*7 }}"
 
 
 #: Ids of the fixed (not generated) backups, for tests that go through all of them.

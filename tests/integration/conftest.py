@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -45,6 +46,23 @@ class AnsibleRun:
     @property
     def output(self) -> str:
         return self.stdout + self.stderr
+
+    @property
+    def unwrapped(self) -> str:
+        """The output with the line wrapping of warnings undone: ansible-core 2.16 wraps them at 80
+        columns, breaking after hyphens too."""
+        return re.sub(r"\n\s*", " ", self.output.replace("-\n", "-"))
+
+
+def plain(value):
+    """``ansible-inventory --list`` output (or a module result) without the ``{"__ansible_unsafe": ...}`` wrapping of strings."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
 
 
 #: Backups generated on top of the fixed data set, enough for several query pages.

@@ -31,6 +31,8 @@ from conftest import BIN_DIR, COLLECTIONS_PATH, TESTS_DIR
 REPO = TESTS_DIR.parent
 #: The collection under test, as `make collection` copies it (it has galaxy.yml: antsibull-docs needs that).
 COLLECTION_COPY = Path(COLLECTIONS_PATH) / "ansible_collections" / "veeam_em" / "rest"
+#: The one lint error that antsibull-docs' own temporary directory name can cause (see the lint test).
+ANTSIBULL_TEMP_DIR_AS_REFERENCE = re.compile(r'\(ERROR/3\) Unknown target name: "antsibull-docs-[0-9a-z_]+"\.$')
 GALAXY = yaml.safe_load((REPO / "galaxy.yml").read_text(encoding="utf-8"))
 TARBALL_NAME = f"{GALAXY['namespace']}-{GALAXY['name']}-{GALAXY['version']}.tar.gz"
 
@@ -135,9 +137,14 @@ def test_execution_environment_builds_get_the_python_requirements(release):
 
 def test_antsibull_docs_lint_is_clean(release):
     """Plugin docs and the docs site, references to every collection included (ansible.builtin too)."""
-    process = run([str(BIN_DIR / "antsibull-docs"), "lint-collection-docs", "--plugin-docs", "--check-extra-docs-refs",
-                   "--validate-collection-refs", "all", "--disallow-unknown-collection-refs", "."],
-                  tool_env(release["base"], COLLECTIONS_PATH), cwd=COLLECTION_COPY)
+    command = [str(BIN_DIR / "antsibull-docs"), "lint-collection-docs", "--plugin-docs", "--check-extra-docs-refs",
+               "--validate-collection-refs", "all", "--disallow-unknown-collection-refs", "."]
+    process = run(command, tool_env(release["base"], COLLECTIONS_PATH), cwd=COLLECTION_COPY)
+    if process.returncode and all(ANTSIBULL_TEMP_DIR_AS_REFERENCE.search(line) for line in process.stdout.splitlines()):
+        # antsibull-docs copies the collection to a mkdtemp() directory "antsibull-docs-XXXXXXXX" and writes
+        # its path into each plugin's RST; when the random part ends in "_", docutils reads the name as a
+        # reference (about one run in 37). Not a fault of our docs: a new directory name settles it.
+        process = run(command, tool_env(release["base"], COLLECTIONS_PATH), cwd=COLLECTION_COPY)
     assert process.returncode == 0 and not process.stdout.strip(), process.stdout + process.stderr
 
 

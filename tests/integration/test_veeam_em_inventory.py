@@ -12,23 +12,13 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 import yaml
 
-from conftest import BIN_DIR, EM_PASSWORD, EM_USERNAME, AnsibleRun
+from conftest import BIN_DIR, EM_PASSWORD, EM_USERNAME, AnsibleRun, plain
 
 GROUP = "veeam_em_backup_servers"
 PLUGIN = "veeam_em.rest.veeam_em"
-
-
-def plain(value):
-    """``ansible-inventory --list`` output without the ``{"__ansible_unsafe": ...}`` wrapping of strings."""
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return value
 
 
 def secrets_of(em) -> list[str]:
@@ -177,6 +167,35 @@ def test_one_session_a_request_per_page_and_none_with_a_warm_cache(bulk_em, run_
     assert all("veeam_em_backups" in variables for variables in hosts_of(with_backups.result).values())
 
 
+def test_the_cache_answers_only_for_the_same_api_version_and_credentials(em, run_inventory, tmp_path):
+    connection = {"url": em.url, "username": EM_USERNAME, "password": EM_PASSWORD, "ca_path": em.ca_path}
+    config = {**connection, "cache": True, "cache_plugin": "ansible.builtin.jsonfile", "cache_connection": str(tmp_path / "cache")}
+
+    def requests_for(options) -> int:
+        before = em.stats()["requests"]
+        run = run_inventory(options)
+        assert run.returncode == 0, run.output
+        return em.stats()["requests"] - before
+
+    assert requests_for(config) > 0
+    assert requests_for(config) == 0
+    # Another API version, or someone else asking, is not answered from the cache ...
+    assert requests_for({**config, "api_version": "v1_7"}) > 0
+    assert requests_for({**config, "api_version": "v1_7"}) == 0
+    logon = requests.post(f"{em.url}/api/sessionMngr/?v=latest", auth=(EM_USERNAME, EM_PASSWORD.encode()), verify=em.ca_path, timeout=5)
+    token, session_id = logon.headers["X-RestSvcSessionId"], logon.text.split("<SessionId>")[1].split("<")[0]
+    try:
+        by_session = {key: value for key, value in config.items() if key not in ("username", "password")}
+        assert requests_for({**by_session, "session_id": token}) > 0
+        assert requests_for({**by_session, "session_id": token}) == 0
+    finally:
+        requests.delete(f"{em.url}/api/logonSessions/{session_id}", headers={"X-RestSvcSessionId": token}, verify=em.ca_path, timeout=5)
+    # ... and the cache holds no secret of either.
+    for path in (tmp_path / "cache").rglob("*"):
+        if path.is_file():
+            assert EM_PASSWORD.encode() not in path.read_bytes() and token.encode() not in path.read_bytes()
+
+
 def test_the_documented_example(em, run_inventory, em_environment, ansible_env, tmp_path):
     """The example configuration of ``ansible-doc`` as it is written, but for the connection and the cache's place."""
     process = subprocess.run([str(BIN_DIR / "ansible-doc"), "-t", "inventory", "--json", PLUGIN],
@@ -247,8 +266,8 @@ def test_failures_give_the_modules_message_and_name_the_source(case, em, run_inv
     assert module.returncode != 0 and module.result["msg"], module.output
     run = run_inventory(connection, name="failing.veeam_em.yml")
     assert run.returncode != 0
-    assert module.result["msg"] in run.output
-    assert "failing.veeam_em.yml" in run.output
+    assert module.result["msg"] in run.unwrapped
+    assert "failing.veeam_em.yml" in run.unwrapped
     assert "Traceback" not in run.output and "not the password" not in run.output
 
 
@@ -256,8 +275,9 @@ def test_unreadable_answer_fails_with_the_collections_message(em, run_inventory,
     em.inject("body", method="GET", body=b"<html><body>Service Unavailable</body></html>", content_type="text/html", times=None)
     run = run_inventory({}, env=em_environment, name="failing.veeam_em.yml")
     assert run.returncode != 0
-    assert "EM returned an unreadable response (HTTP 200) for GET " in run.output and "expected XML, got content type 'text/html'" in run.output
-    assert "failing.veeam_em.yml" in run.output and "Traceback" not in run.output
+    assert "EM returned an unreadable response (HTTP 200) for GET " in run.unwrapped
+    assert "expected XML, got content type 'text/html'" in run.unwrapped
+    assert "failing.veeam_em.yml" in run.unwrapped and "Traceback" not in run.output
     assert em.stats()["logoffs"] == 1
 
 

@@ -10,7 +10,13 @@ import pytest
 
 from ansible_collections.veeam_em.rest.plugins.module_utils import _backups
 from ansible_collections.veeam_em.rest.plugins.module_utils._backups import backup_selection, get_backups
-from ansible_collections.veeam_em.rest.plugins.module_utils._inventory import backup_servers, with_free_percent
+from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options import connection_settings
+from ansible_collections.veeam_em.rest.plugins.module_utils._inventory import (
+    backup_servers,
+    credentials_fingerprint,
+    host_names,
+    with_free_percent,
+)
 from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import (
     normalize_backup_server,
     normalize_repository,
@@ -107,3 +113,49 @@ def test_without_backups_only_their_count(em, client_for):
         servers = backup_servers(client, backup_selection([], {}), with_backups=False)
     assert all(set(entry) == {"backup_server", "repositories", "backup_count"} for entry in servers)
     assert sum(entry["backup_count"] for entry in servers) == len(em.data.backups)
+
+
+def server(name, server_id):
+    return {"id": server_id, "name": name}
+
+
+IDS = [f"{index:08x}-0000-4000-8000-000000000000" for index in range(10)]
+
+
+def test_host_names_are_em_names_where_they_mean_nothing_else():
+    servers = [server("vbr01.example.net", IDS[0]), server("{{ lookup('pipe', 'id') }}", IDS[1]), server("all", IDS[2]),
+               server("ungrouped", IDS[3]), server("backup", IDS[4]), server("twin", IDS[5]), server("twin", IDS[6]),
+               server("", IDS[7]), server(None, IDS[8]), server("x {% raw %}", IDS[9]), server("  ", "a" * 8 + IDS[0][8:])]
+    assert host_names(servers, taken={"all", "ungrouped", "backup"}) == [
+        ("vbr01.example.net", None),
+        (IDS[1], "holds a template delimiter"),
+        (IDS[2], "is the name of a group"),
+        (IDS[3], "is the name of a group"),
+        (IDS[4], "is the name of a group"),
+        (IDS[5], "is shared with another backup server"),
+        (IDS[6], "is shared with another backup server"),
+        (IDS[7], "is empty"),
+        (IDS[8], "is empty"),
+        (IDS[9], "holds a template delimiter"),
+        ("a" * 8 + IDS[0][8:], "is empty"),
+    ]
+
+
+@pytest.mark.parametrize("name", ["{# x", "a{{b", "{%"])
+def test_every_template_delimiter_keeps_a_name_from_being_a_host_name(name):
+    assert host_names([server(name, IDS[0])], taken=()) == [(IDS[0], "holds a template delimiter")]
+
+
+def test_the_credentials_fingerprint_tells_who_asks_without_the_secrets():
+    alice = connection_settings({"url": "em01", "username": "alice", "password": "s3cret-Pa55"})
+    first = credentials_fingerprint(alice)
+    assert set(first) == {"salt", "hash"} and "s3cret" not in str(first) and "alice" not in str(first)
+    # The same credentials and salt give the same hash; a new salt, another one.
+    assert credentials_fingerprint(alice, first["salt"]) == first
+    assert credentials_fingerprint(alice)["hash"] != first["hash"]
+    for other in ({"username": "alice", "password": "s3cret-Pa56"}, {"username": "bob", "password": "s3cret-Pa55"},
+                  {"session_id": "token-1"}):
+        settings = connection_settings({"url": "em01", **other})
+        assert credentials_fingerprint(settings, first["salt"])["hash"] != first["hash"], other
+    # A salt that this function did not write is replaced, not trusted.
+    assert credentials_fingerprint(alice, "not hex")["salt"] != "not hex"

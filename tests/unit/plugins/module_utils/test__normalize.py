@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import (
+    MalformedEntityError,
     backup_server_details,
     normalize_backup,
+    normalize_backup_server,
+    normalize_repository,
     normalize_restore_point,
     query_entities,
     query_pages,
@@ -226,3 +229,45 @@ def test_restore_point_name_keeps_its_double_spaces():
 ])
 def test_safe_key(name, key):
     assert safe_key(name) == key
+
+
+FORGED_ID = 'x"></testcase><testcase classname="forged" name="all good'
+
+
+@pytest.mark.parametrize("normalize, kind, uid_type, href_kind", [
+    (normalize_backup, "backup", "Backup", "backups"),
+    (normalize_restore_point, "restore point", "RestorePoint", "restorePoints"),
+    (normalize_backup_server, "backup server", "BackupServer", "backupServers"),
+    (normalize_repository, "repository", "Repository", "repositories"),
+])
+@pytest.mark.parametrize("forged", [FORGED_ID, "", "../../sessionMngr", "c213fbfa-7b9e-4772-9ddc-3ecbdcc3fc70x", "{{ 7*7 }}"])
+def test_an_entity_whose_own_id_is_no_uuid_fails_naming_it_by_name_not_by_the_id(normalize, kind, uid_type, href_kind, forged):
+    entity = {"@Href": f"{EM01}/{href_kind}/{forged}?format=Entity", "@UID": f"urn:veeam:{uid_type}:{forged}", "@Name": "Payroll"}
+    with pytest.raises(MalformedEntityError) as raised:
+        normalize(entity)
+    message = str(raised.value)
+    assert f"EM sent a {kind} named 'Payroll' whose id is not a UUID" in message
+    assert not forged or forged not in message
+    # The same entity without a name says so.
+    with pytest.raises(MalformedEntityError, match=f"EM sent a {kind} without a name"):
+        normalize({key: value for key, value in entity.items() if key != "@Name"})
+
+
+def test_an_upper_case_uuid_is_an_id_in_lower_case():
+    backup = normalize_backup({"@Href": f"{EM01}/backups/{SEED_ID.upper()}", "@UID": f"urn:veeam:Backup:{SEED_ID.upper()}", "@Name": "x"})
+    assert (backup["id"], backup["uid"]) == (SEED_ID, f"urn:veeam:Backup:{SEED_ID}")
+
+
+def test_a_link_to_something_that_is_no_uuid_keeps_name_and_href_with_a_null_id():
+    forged_href = f"{EM01}/repositories/{FORGED_ID}"
+    entity = {
+        "@Href": f"{EM01}/backups/{SEED_ID}", "@UID": f"urn:veeam:Backup:{SEED_ID}", "@Name": "Simple backup_1",
+        "Links": {"Link": [
+            {"@Href": forged_href, "@Name": "Repo", "@Type": "RepositoryReference", "@Rel": "Up"},
+            {"@Href": f"{EM01}/backups/not-a-uuid", "@Name": "Parent Backup", "@Type": "BackupReference", "@Rel": "Up"},
+        ]},
+    }
+    backup = normalize_backup(entity)
+    assert backup["repository"] == {"id": None, "name": "Repo", "href": forged_href}
+    assert backup["parent_backup"] == {"id": None, "name": "Parent Backup", "href": f"{EM01}/backups/not-a-uuid"}
+    assert restore_point_backup_id({**entity, "@UID": "urn:veeam:RestorePoint:b35e9a0c-6f12-4d7b-8e4a-c2091f7d5e38"}) is None
