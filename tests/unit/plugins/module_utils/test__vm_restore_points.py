@@ -13,7 +13,11 @@ import pytest
 from emulator import VM_QUOTED, VM_UNICODE
 
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import InvalidInputError
-from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import normalize_vm_restore_point, restore_point_backup
+from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import (
+    MalformedEntityError,
+    normalize_vm_restore_point,
+    restore_point_backup,
+)
 from ansible_collections.veeam_em.rest.plugins.module_utils._restore_points import WINDOWS
 from ansible_collections.veeam_em.rest.plugins.module_utils._vm_restore_points import (
     _bounds,
@@ -66,6 +70,12 @@ def test_vm_name_from_the_element_without_the_attribute_empty_and_absent_element
     assert point["vm_name"] == "sql02"
     assert (point["algorithm"], point["point_type"]) == ("", "")
     assert (point["creation_time_utc"], point["hierarchy_obj_ref"]) == (None, None)
+
+
+def test_a_point_whose_id_is_no_uuid_is_refused_by_name():
+    with pytest.raises(MalformedEntityError) as caught:
+        normalize_vm_restore_point(entity("<VmName>web01</VmName>", 'UID="urn:veeam:VmRestorePoint:../../sessionMngr"'))
+    assert "VM restore point named 'web01@2026-11-30 22:00:10'" in str(caught.value) and "sessionMngr" not in str(caught.value)
 
 
 def test_restore_point_backup_from_its_link():
