@@ -109,66 +109,29 @@ _raw:
   elements: dict
 """
 
-import os
 from functools import partial
 
 from ansible.errors import AnsibleLookupError
-from ansible.module_utils.basic import missing_required_lib
-from ansible.plugins.lookup import LookupBase
-from ansible.utils.display import Display
 
 from ansible_collections.veeam_em.rest.plugins.module_utils._backups import (
     BACKUP_SELECTION_ARGUMENT_SPEC,
     backup_selection,
     get_backups,
 )
-from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient, missing_libraries
-from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options import (
-    CONNECTION_ARGUMENT_SPEC,
-    connection_settings,
-)
-from ansible_collections.veeam_em.rest.plugins.module_utils._errors import VeeamEMError
-
-display = Display()
+from ansible_collections.veeam_em.rest.plugins.plugin_utils._lookup import EMLookupBase, flatten, lookup_errors
 
 
-class LookupModule(LookupBase):
+class LookupModule(EMLookupBase):
     """Backups for templates, through the module's own code path."""
 
+    LOOKUP_NAME = "veeam_em.rest.veeam_em_backup"
+
     def run(self, terms, variables=None, **kwargs):
-        self._refuse_unknown_options(kwargs)
-        self.set_options(var_options=variables, direct=kwargs)
-        for library, _error in missing_libraries():
-            raise AnsibleLookupError(missing_required_lib(library))
-        warnings: list[str] = []
-        try:
-            selection = backup_selection(list(_flatten(terms)), {name: self.get_option(name) for name in BACKUP_SELECTION_ARGUMENT_SPEC})
-            options = {name: self.get_option(name) for name in CONNECTION_ARGUMENT_SPEC}
-            options["ca_path"] = os.path.expanduser(options["ca_path"]) if options["ca_path"] else None
-            client = EMClient(connection_settings(options))
-            warnings = client.warnings
-            with client:
-                backups = get_backups(client, selection, on_missing=partial(_report_missing, self.get_option("on_missing"), warnings))
-        except VeeamEMError as error:
-            raise AnsibleLookupError(str(error)) from None
-        finally:
-            for warning in warnings:
-                display.warning(warning)
-        return backups
-
-    def _refuse_unknown_options(self, keywords: dict) -> None:
-        """Fail on a keyword that is no option, before any request.
-
-        Ansible passes such keywords through silently: a typo (``restore_point=true``)
-        would otherwise return other data than asked for.
-        """
-        known = sorted(name for name in self.option_definitions if not name.startswith("_"))
-        unknown = [name for name in keywords if name not in known]
-        if unknown:
-            raise AnsibleLookupError(
-                f"Unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} for the "
-                f"veeam_em.rest.veeam_em_backup lookup; its options are: {', '.join(known)}."
-            )
+        self.set_em_options(variables, kwargs)
+        with lookup_errors():
+            selection = backup_selection(list(flatten(terms)), {name: self.get_option(name) for name in BACKUP_SELECTION_ARGUMENT_SPEC})
+            with self.em_session() as client:
+                return get_backups(client, selection, on_missing=partial(_report_missing, self.get_option("on_missing"), client.warnings))
 
 
 def _report_missing(on_missing: str, warnings: list[str], backup_id: str) -> None:
@@ -178,12 +141,3 @@ def _report_missing(on_missing: str, warnings: list[str], backup_id: str) -> Non
         raise AnsibleLookupError(f"{message}.")
     if on_missing == "warn":
         warnings.append(f"{message}; it is left out.")
-
-
-def _flatten(terms):
-    """Terms as given, with a list term (``query(..., backup_ids)``) taken item by item."""
-    for term in terms:
-        if isinstance(term, (list, tuple)):
-            yield from term
-        else:
-            yield term

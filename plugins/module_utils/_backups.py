@@ -258,8 +258,9 @@ def _or_filters(field: str, uids: list[str]) -> list[str]:
     return [",".join(f'{field}=="{uid}"' for uid in uids[start:start + UID_BATCH]) for start in range(0, len(uids), UID_BATCH)]
 
 
-def _query(client: EMClient, params: dict[str, str], plural: str, singular: str) -> Iterator[dict[str, Any]]:
-    """Entities of a query, page after page, each entity once.
+def _query(client: EMClient, params: dict[str, str], plural: str, singular: str, page_size: Optional[int] = None) -> Iterator[dict[str, Any]]:
+    """Entities of a query, page after page (of ``page_size``, default ``PAGE_SIZE``), each entity once;
+    a page is asked for only when the caller takes entities beyond the previous one.
 
     Bounded whatever EM (or a cache between it and us) answers: page N+1 is
     asked for after page N, never the page EM names, and the listing ends after
@@ -270,7 +271,7 @@ def _query(client: EMClient, params: dict[str, str], plural: str, singular: str)
     seen: set[str] = set()
     page, pages_count = 1, None
     while True:
-        document = client.get("query", params={**params, "pageSize": str(PAGE_SIZE), "page": str(page)})
+        document = client.get("query", params={**params, "pageSize": str(page_size or PAGE_SIZE), "page": str(page)})
         if document.root != "QueryResult":
             raise UnreadableResponseError(f"EM answered GET {document.url} with a <{document.root}> document where a <QueryResult> was expected.")
         fresh = []

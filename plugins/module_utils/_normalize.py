@@ -102,6 +102,36 @@ def restore_point_backup_id(entity: dict[str, Any]) -> Optional[str]:
     return _linked_id(entity, _PARENT_LINK_TYPES)
 
 
+def restore_point_backup(entity: dict[str, Any]) -> Optional[dict[str, Optional[str]]]:
+    """``{id, name, href}`` of the backup a ``<RestorePoint>`` belongs to, from its link of that type."""
+    return _first_linked(entity, _PARENT_LINK_TYPES)
+
+
+def normalize_vm_restore_point(entity: dict[str, Any]) -> dict[str, Any]:
+    """A ``<VmRestorePoint>`` entity; its ``backup`` is None here: no link of a VM point names the
+    backup, its restore point's does (``restore_point_backup``).
+
+    The VM's name is the ``VmDisplayName`` attribute (what EM's query filters on), else the
+    ``VmName`` element of versions without that attribute.
+    """
+    point_id = _entity_id(entity, "VM restore point")
+    vm_name = entity.get("@VmDisplayName")
+    return {
+        "id": point_id,
+        "uid": f"urn:veeam:VmRestorePoint:{point_id}",
+        "name": entity.get("@Name"),
+        "vm_name": _element_text(entity, "VmName") if vm_name is None else vm_name,
+        "creation_time_utc": _element_text(entity, "CreationTimeUTC"),
+        "algorithm": _element_text(entity, "Algorithm"),
+        "point_type": _element_text(entity, "PointType"),
+        "hierarchy_obj_ref": _element_text(entity, "HierarchyObjRef"),
+        "backup_server": _first_linked(entity, frozenset({"BackupServerReference"})),
+        "restore_point": _first_linked(entity, frozenset({"RestorePointReference"})),
+        "backup": None,
+        "href": strip_query(entity.get("@Href")),
+    }
+
+
 def normalize_backup_server(entity: dict[str, Any]) -> dict[str, Any]:
     """A ``<BackupServer>`` entity: what a backup's ``backup_server`` holds after ``expand``, plus its ``uid``."""
     server_id = _entity_id(entity, "backup server")
@@ -200,9 +230,15 @@ def _linked(link: dict[str, Optional[str]]) -> dict[str, Optional[str]]:
 
 def _linked_id(entity: dict[str, Any], link_types: frozenset[str]) -> Optional[str]:
     """The id of the entity that the first of ``entity``'s links of one of ``link_types`` points to."""
+    linked = _first_linked(entity, link_types)
+    return linked["id"] if linked else None
+
+
+def _first_linked(entity: dict[str, Any], link_types: frozenset[str]) -> Optional[dict[str, Optional[str]]]:
+    """``{id, name, href}`` of what the first of ``entity``'s links of one of ``link_types`` points to."""
     for link in map(normalize_link, _links(entity)):
         if link["type"] in link_types and link["href"]:
-            return _linked(link)["id"]
+            return _linked(link)
     return None
 
 

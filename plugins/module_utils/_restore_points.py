@@ -77,7 +77,7 @@ def newest(points: Iterable[dict[str, Any]]) -> Optional[dict[str, Any]]:
     """The point with the greatest ``backup_date_utc`` (the first of equals); None for no points."""
     found, found_date = None, None
     for point in points:
-        date = _backup_date(point)
+        date = point_date(point)
         if found is None or date > found_date:
             found, found_date = point, date
     return found
@@ -105,15 +105,15 @@ def latest_restore_points(backups: list[dict[str, Any]], points_of: PointsOf, ev
                 found[backup_id].append(point)
         for backup_id, points in found.items():
             point = newest(points)
-            if point is not None and (bound is None or _backup_date(point) >= bound + SLACK):
+            if point is not None and (bound is None or point_date(point) >= bound + SLACK):
                 latest[backup_id] = point
         pending = [backup for backup in pending if backup["id"] not in latest]
     return latest
 
 
-def _backup_date(point: dict[str, Any]) -> datetime:
-    """A point's ``backup_date_utc`` as a datetime; the earliest one when EM gave none or nonsense."""
+def point_date(point: dict[str, Any], key: str = "backup_date_utc") -> datetime:
+    """A point's date (``backup_date_utc``, or ``key``) as a datetime; the earliest one when EM gave none or nonsense."""
     try:
-        return parse_utc(point.get("backup_date_utc")) or _EPOCH
+        return parse_utc(point.get(key)) or _EPOCH
     except ValueError:
         return _EPOCH

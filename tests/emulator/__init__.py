@@ -46,7 +46,15 @@ from .data import (
     SQL_SERVER_NAME,
     UNICODE_BACKUP_ID,
     UNICODE_BACKUP_NAME,
+    VM_APP,
+    VM_LEGACY,
+    VM_QUOTED,
+    VM_SQL,
+    VM_TEMPLATE,
+    VM_UNICODE,
+    VM_WEB,
     bulk_backup_id,
+    bulk_vm_name,
 )
 from .render import EM_HREF_BASE, NAMESPACE, PARENT_LINK_NAME
 
@@ -98,5 +106,13 @@ __all__ = [
     "SQL_SERVER_NAME",
     "UNICODE_BACKUP_ID",
     "UNICODE_BACKUP_NAME",
+    "VM_APP",
+    "VM_LEGACY",
+    "VM_QUOTED",
+    "VM_SQL",
+    "VM_TEMPLATE",
+    "VM_UNICODE",
+    "VM_WEB",
     "bulk_backup_id",
+    "bulk_vm_name",
 ]

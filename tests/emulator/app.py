@@ -24,7 +24,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from .data import Backup, BackupServer, DataSet, Repository, RestorePoint
+from .data import Backup, BackupServer, DataSet, Repository, RestorePoint, VmRestorePoint
 from .faults import Fault, FaultRegistry
 from .query import QueryError, QueryPage, parse_query, run_query
 from .recorder import Recorder
@@ -69,6 +69,9 @@ _URL_MAP = Map(
         _get("/api/backupservers/<object_id>/repositories", "server_repositories"),
         _get("/api/restorepoints", "restore_points"),
         _get("/api/restorepoints/<object_id>", "restore_point"),
+        _get("/api/restorepoints/<object_id>/vmrestorepoints", "restore_point_vm_points"),
+        _get("/api/vmrestorepoints", "vm_restore_points"),
+        _get("/api/vmrestorepoints/<object_id>", "vm_restore_point"),
         _get("/api/query", "query"),
     ],
     strict_slashes=False,
@@ -199,6 +202,13 @@ class EmulatorApp:
                 call, RestorePoint, self.data.restore_points.values()),
             "restore_point": lambda call, object_id: self._item(
                 call, self.data.restore_points, object_id),
+            "restore_point_vm_points": lambda call, object_id: self._sub_list(
+                call, self.data.restore_points, object_id, VmRestorePoint,
+                self.data.vm_restore_points_of),
+            "vm_restore_points": lambda call: self._list(
+                call, VmRestorePoint, self.data.vm_restore_points.values()),
+            "vm_restore_point": lambda call, object_id: self._item(
+                call, self.data.vm_restore_points, object_id),
             "query": self._query,
         }
 

@@ -29,15 +29,17 @@ class Emulator:
     present. ``cert_kind`` selects the server certificate: "valid", or "wrong_host" /
     "expired" for TLS failure tests. ``bulk_restore_points`` gives each of the ``bulk``
     generated backups that many daily restore points, most of them recent; every
-    restore point is dated back from the moment the emulator is created. ``hostile`` adds
-    objects named by someone who would abuse the names (data.HOSTILE_SERVERS). Usable as a
-    context manager.
+    restore point is dated back from the moment the emulator is created; ``bulk_vms``
+    puts that many VMs into each of those restore points. ``hostile`` adds objects named
+    by someone who would abuse the names (data.HOSTILE_SERVERS). Usable as a context
+    manager.
     """
 
     def __init__(self, state_dir: Path | str, host: str = "127.0.0.1", port: int = 0,
                  username: str = DEFAULT_USERNAME, password: str = DEFAULT_PASSWORD,
                  bulk: int = 0, session_idle_timeout: float = 900.0,
-                 cert_kind: str = "valid", bulk_restore_points: int = 0, hostile: bool = False) -> None:
+                 cert_kind: str = "valid", bulk_restore_points: int = 0, hostile: bool = False,
+                 bulk_vms: int = 0) -> None:
         self.state_dir = Path(state_dir)
         self.host = host
         self.username = username
@@ -47,7 +49,8 @@ class Emulator:
         self._sessions = SessionStore(session_idle_timeout)
         self._faults = FaultRegistry()
         self._recorder = Recorder()
-        self._app = EmulatorApp(build_dataset(bulk, bulk_restore_points, hostile=hostile), self._sessions, self._faults,
+        self._app = EmulatorApp(build_dataset(bulk, bulk_restore_points, hostile=hostile, bulk_vms=bulk_vms),
+                                self._sessions, self._faults,
                                 self._recorder, username, password)
         self._server: EmulatorServer | None = None
         self._bound_port: int | None = None

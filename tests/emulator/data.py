@@ -128,6 +128,30 @@ class RestorePoint:
 
 
 @dataclass(frozen=True)
+class VmRestorePoint:
+    """One VM's share of a restore point (EM's ``/vmRestorePoints/{ID}``)."""
+
+    id: str
+    restore_point_id: str
+    vm_name: str
+    creation_time: datetime  # UTC
+    algorithm: str
+    point_type: str
+    #: The VM in its hypervisor's hierarchy (``HierarchyObjRef``).
+    hierarchy_ref: str
+
+    @property
+    def name(self) -> str:
+        """EM names a VM restore point ``<VM name>@<creation time, local format>``."""
+        return f"{self.vm_name}@{self.creation_time:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def backup_file_id(self) -> str:
+        """The backup file (.vbk/.vib) that holds the point."""
+        return stable_id(f"backup-file/{self.restore_point_id}")
+
+
+@dataclass(frozen=True)
 class Backup:
     """A backup as EM lists it.
 
@@ -159,6 +183,7 @@ class DataSet:
         backups: Iterable[Backup],
         restore_points: Iterable[RestorePoint],
         now: datetime | None = None,
+        vm_restore_points: Iterable[VmRestorePoint] = (),
     ) -> None:
         #: The moment the restore points' dates count back from.
         self.now = now
@@ -166,10 +191,12 @@ class DataSet:
         self.repositories = {repository.id: repository for repository in repositories}
         self.backups = {backup.id: backup for backup in backups}
         self.restore_points = {point.id: point for point in restore_points}
+        self.vm_restore_points = {point.id: point for point in vm_restore_points}
         self._children = _group(self.backups.values(), lambda b: b.parent_id)
         self._points = _group(self.restore_points.values(), lambda p: p.backup_id)
         self._in_repository = _group(self.backups.values(), lambda b: b.repository_id)
         self._on_server = _group(self.repositories.values(), lambda r: r.server_id)
+        self._vm_points = _group(self.vm_restore_points.values(), lambda p: p.restore_point_id)
 
     def children_of(self, backup_id: str) -> list[Backup]:
         """Child backups of a ParentBackup (empty for other backups)."""
@@ -178,6 +205,14 @@ class DataSet:
     def restore_points_of(self, backup_id: str) -> list[RestorePoint]:
         """Restore points of one backup, oldest first."""
         return self._points.get(backup_id, [])
+
+    def vm_restore_points_of(self, restore_point_id: str) -> list[VmRestorePoint]:
+        """The VM restore points of one restore point, in the order the job processed the VMs."""
+        return self._vm_points.get(restore_point_id, [])
+
+    def backup_of_vm_point(self, point: VmRestorePoint) -> Backup:
+        """The backup holding a VM restore point (through its restore point)."""
+        return self.backups[self.restore_points[point.restore_point_id].backup_id]
 
     def backups_in(self, repository_id: str) -> list[Backup]:
         """Backups stored in one repository."""
@@ -281,6 +316,52 @@ def _restore_points(now: datetime) -> list[RestorePoint]:
     ]
 
 
+# --- VMs in the restore points -------------------------------------------------------------
+# Every restore point of a backup holds a VM restore point of each VM the backup lists. Some
+# VMs are in two backups (their newest point is in one of them), names hold quotes, spaces,
+# non-ASCII letters and template syntax. Ages of each VM's newest point, from the dates above:
+# web01, sql01 and the quoted name 2 h (SQL Backup); the non-ASCII one and the template-named
+# one 5 h (the escape-named backup); app01 30 h (the ChildBackup); hv-legacy 9 days.
+VM_WEB = "web01"
+VM_SQL = "sql01"
+VM_QUOTED = 'db "01" prod'
+VM_APP = "app01"
+VM_UNICODE = "Zürich 日本 vm"
+VM_TEMPLATE = "{{ 7*7 }}"
+VM_LEGACY = "hv-legacy"
+_VMS_OF_BACKUP = {
+    SQL_BACKUP_ID: (VM_WEB, VM_SQL, VM_QUOTED),
+    CHILD_BACKUP_ID: (VM_WEB, VM_APP),
+    ESCAPE_BACKUP_ID: (VM_UNICODE, VM_TEMPLATE),
+    NO_REPOSITORY_BACKUP_ID: (VM_APP, VM_LEGACY),
+    UNICODE_BACKUP_ID: (VM_UNICODE,),
+}
+#: A VM's point is created this long after its restore point's date, per VM before it in the job.
+_VM_STEP = timedelta(seconds=41, microseconds=370000)
+
+
+def _vm_restore_points(points: Iterable[RestorePoint], vms_of_backup: Callable[[str], Iterable[str]],
+                       platform_of: Callable[[str], str]) -> Iterable[VmRestorePoint]:
+    """The VM points of each restore point: the first of a backup's chain is a full, the others
+    increments; a VM's ``HierarchyObjRef`` is the same in every backup."""
+    full_done: set[str] = set()
+    for point in points:
+        first = point.backup_id not in full_done
+        full_done.add(point.backup_id)
+        for position, vm_name in enumerate(vms_of_backup(point.backup_id)):
+            platform = platform_of(point.backup_id)
+            vm_ref = (f"urn:HyperV:Vm:{stable_id('hyperv-host')}.{stable_id(f'vm/{vm_name}')}" if platform == "HyperV"
+                      else f"urn:VMware:Vm:{stable_id('vcenter')}.vm-{int(stable_id(f'vm/{vm_name}')[:4], 16)}")
+            yield VmRestorePoint(stable_id(f"vm-restore-point/{point.id}/{vm_name}"), point.id, vm_name,
+                                 point.backup_date + _VM_STEP * (position + 1),
+                                 "Full" if first else "Incremental", "Full" if first else "Increment", vm_ref)
+
+
+def bulk_vm_name(backup_index: int, vm_index: int) -> str:
+    """Name of the ``vm_index``-th VM of the ``backup_index``-th generated backup."""
+    return f"bulk-vm-{backup_index:05d}-{vm_index}"
+
+
 def _bulk_restore_points(count: int, per_backup: int, now: datetime) -> Iterable[RestorePoint]:
     """``per_backup`` daily points for each generated backup, oldest first. The newest is
     1 to 20 hours old for 19 backups in 20, and 3 to 9 days old for every 20th (stale)."""
@@ -309,11 +390,11 @@ def bulk_backup_id(index: int) -> str:
 
 
 def build_dataset(bulk: int = 0, bulk_restore_points: int = 0, now: datetime | None = None,
-                  hostile: bool = False) -> DataSet:
+                  hostile: bool = False, bulk_vms: int = 0) -> DataSet:
     """The fixed data set plus ``bulk`` generated backups appended after it, each with
-    ``bulk_restore_points`` restore points; dates count back from ``now`` (default: this
-    moment, to the second). ``hostile`` adds the servers, repositories and backups of
-    someone who can name things in EM (see HOSTILE_SERVERS)."""
+    ``bulk_restore_points`` restore points holding ``bulk_vms`` VMs each; dates count back
+    from ``now`` (default: this moment, to the second). ``hostile`` adds the servers,
+    repositories and backups of someone who can name things in EM (see HOSTILE_SERVERS)."""
     now = now or datetime.now(timezone.utc).replace(microsecond=0)
     servers, repositories, backups = _servers(), _repositories(), _backups()
     if hostile:
@@ -325,9 +406,18 @@ def build_dataset(bulk: int = 0, bulk_restore_points: int = 0, now: datetime | N
         backups += [Backup(stable_id(f"hostile-backup/{server_id}"), HOSTILE_BACKUP_NAME, "VMware", "Standard", server_id,
                            stable_id(f"hostile-repository/{server_id}"))
                     for server_id, _name, _description in HOSTILE_SERVERS]
-    backups_with_bulk = itertools.chain(backups, _bulk_backups(bulk, repositories))
-    points = itertools.chain(_restore_points(now), _bulk_restore_points(bulk, bulk_restore_points, now))
-    return DataSet(servers, repositories, backups_with_bulk, points, now)
+    backups_with_bulk = list(itertools.chain(backups, _bulk_backups(bulk, repositories)))
+    points = list(itertools.chain(_restore_points(now), _bulk_restore_points(bulk, bulk_restore_points, now)))
+    bulk_index = {bulk_backup_id(index): index for index in range(bulk)} if bulk_vms else {}
+    platforms = {backup.id: backup.platform for backup in backups_with_bulk}
+
+    def vms_of_backup(backup_id: str) -> Iterable[str]:
+        if backup_id in bulk_index:
+            return [bulk_vm_name(bulk_index[backup_id], vm) for vm in range(bulk_vms)]
+        return _VMS_OF_BACKUP.get(backup_id, ())
+
+    vm_points = _vm_restore_points(points, vms_of_backup, platforms.__getitem__)
+    return DataSet(servers, repositories, backups_with_bulk, points, now, vm_points)
 
 
 # --- Someone who can name things in EM (build_dataset(hostile=True)) ----------------------

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, NoReturn
 
-from .data import Backup, BackupServer, DataSet, Repository, RestorePoint
+from .data import Backup, BackupServer, DataSet, Repository, RestorePoint, VmRestorePoint
 
 DEFAULT_PAGE_SIZE = 100
 
@@ -113,6 +113,19 @@ QUERY_TYPES: dict[str, QueryType] = {
             "backupuid": Field(lambda _data, p: f"urn:veeam:Backup:{p.backup_id}"),
             "backupname": Field(lambda data, p: data.backups[p.backup_id].name),
             "creationtime": Field(lambda _data, p: p.backup_date, moment=True),
+        }),
+        # EM has no VmName field: the VM's name is VmDisplayName; Type is the point type.
+        QueryType("VmRestorePoint", VmRestorePoint, lambda data: data.vm_restore_points.values(), {
+            "uid": _uid("VmRestorePoint"),
+            "name": _NAME,
+            "creationtime": Field(lambda _data, p: p.creation_time, moment=True),
+            "type": Field(lambda _data, p: p.point_type),
+            "algorithm": Field(lambda _data, p: p.algorithm),
+            "restorepointid": Field(lambda _data, p: f"urn:veeam:RestorePoint:{p.restore_point_id}"),
+            "restorepointname": Field(lambda data, p: data.restore_points[p.restore_point_id].name),
+            "vmdisplayname": Field(lambda _data, p: p.vm_name),
+            "backupserveruid": Field(lambda data, p: f"urn:veeam:BackupServer:{data.backup_of_vm_point(p).server_id}"),
+            "backupservername": Field(lambda data, p: data.backup_servers[data.backup_of_vm_point(p).server_id].name),
         }),
     )
 }

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from .data import Backup, BackupServer, DataSet, Repository, RestorePoint
+from .data import Backup, BackupServer, DataSet, Repository, RestorePoint, VmRestorePoint
 
 NAMESPACE = "http://www.veeam.com/ent/v1.0"
 ROOT_NS = (
@@ -47,6 +47,7 @@ PLURAL_TAGS: dict[type, str] = {
     Repository: "Repositories",
     BackupServer: "BackupServers",
     RestorePoint: "RestorePoints",
+    VmRestorePoint: "VmRestorePoints",
 }
 
 # API versions of VBR 12/13 (v1_5 and v1_6 deprecated); the last one is "latest".
@@ -113,12 +114,14 @@ class Renderer:
             Repository: self.repository_entity,
             BackupServer: self.backup_server_entity,
             RestorePoint: self.restore_point_entity,
+            VmRestorePoint: self.vm_restore_point_entity,
         }
         self._refs = {
             Backup: self.backup_ref,
             Repository: self.repository_ref,
             BackupServer: self.backup_server_ref,
             RestorePoint: self.restore_point_ref,
+            VmRestorePoint: self.vm_restore_point_ref,
         }
 
     # --- generic dispatch -----------------------------------------------------------------
@@ -288,6 +291,44 @@ class Renderer:
     def _point_down_links(self, url: str) -> list[str]:
         return [self._link(f"{url}/vmRestorePoints", "Down", "VmRestorePointReferenceList"),
                 self._link(f"{url}/backupFiles", "Related", "BackupFileReferenceList")]
+
+    # --- VM restore points ---------------------------------------------------------------
+    def vm_restore_point_entity(self, point: VmRestorePoint, ns: str = "") -> str:
+        """As the documented entity: ``VmDisplayName`` after ``Name`` (newer versions), a
+        Restore action link without Type, three Up links, the mounts links; the VM's name
+        again in ``VmName``."""
+        url = f"{self.em_base}/api/vmRestorePoints/{point.id}"
+        name = escape_text(point.name)
+        links = [self._link(f"{url}?action=restore", "Restore"), *self._vm_point_up_links(point),
+                 self._link(url, "Alternate", "VmRestorePointReference", name),
+                 self._link(f"{url}/mounts", "Down", "VmRestorePointMountList"),
+                 self._link(f"{url}/mounts", "Create", "VmRestorePointMount")]
+        return (f'<VmRestorePoint {self._entity_attributes(f"{url}?format=Entity", "VmRestorePoint", name)}'
+                f' VmDisplayName="{escape_text(point.vm_name)}"'
+                f' UID="urn:veeam:VmRestorePoint:{point.id}"{ns}>{_links(links)}'
+                f"<CreationTimeUTC>{dotnet_utc(point.creation_time)}</CreationTimeUTC>"
+                f"<VmName>{escape_text(point.vm_name)}</VmName>"
+                f"<Algorithm>{point.algorithm}</Algorithm><PointType>{point.point_type}</PointType>"
+                f"<HierarchyObjRef>{point.hierarchy_ref}</HierarchyObjRef></VmRestorePoint>")
+
+    def vm_restore_point_ref(self, point: VmRestorePoint, tag: str = "Ref", ns: str = "") -> str:
+        url = f"{self.em_base}/api/vmRestorePoints/{point.id}"
+        name = escape_text(point.name)
+        links = [*self._vm_point_up_links(point),
+                 self._link(f"{url}?format=Entity", "Alternate", "VmRestorePoint", name)]
+        return (f'<{tag} UID="urn:veeam:VmRestorePoint:{point.id}" Name="{name}" Href="{url}"'
+                f' Type="VmRestorePointReference"{ns}>{_links(links)}</{tag}>')
+
+    def _vm_point_up_links(self, point: VmRestorePoint) -> list[str]:
+        """Up to the backup server, the restore point and the backup file; no link names the backup."""
+        restore_point = self.data.restore_points[point.restore_point_id]
+        backup = self.data.backups[restore_point.backup_id]
+        file_name = f"{backup.name}D{restore_point.backup_date:%Y-%m-%dT%H%M%S}.vib"
+        return [self._owner_link(backup.server_id),
+                self._link(f"{self.em_base}/api/restorePoints/{restore_point.id}", "Up",
+                           "RestorePointReference", escape_text(restore_point.name)),
+                self._link(f"{self.em_base}/api/backupFiles/{point.backup_file_id}", "Up",
+                           "BackupFileReference", escape_text(file_name))]
 
     # --- service documents ---------------------------------------------------------------
     def enterprise_manager(self) -> bytes:

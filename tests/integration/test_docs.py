@@ -1,6 +1,6 @@
 # Copyright: contributors to veeam_em.rest
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""ansible-doc shows every option of the module, the lookup and the inventory plugin, the same connection options for all."""
+"""ansible-doc shows every option of the modules, the lookups and the inventory plugin, the same connection options for all."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import yaml
 
 from ansible_collections.veeam_em.rest.plugins.module_utils._backups import BACKUP_SELECTION_ARGUMENT_SPEC
 from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options import CONNECTION_ARGUMENT_SPEC
+from ansible_collections.veeam_em.rest.plugins.module_utils._vm_restore_points import VM_POINT_SELECTION_ARGUMENT_SPEC
 
 from conftest import BIN_DIR
 
@@ -77,3 +78,24 @@ def test_role_documents_the_health_variables(ansible_env):
     assert {"backup_report_max_age", "backup_report_min_free_percent", "backup_report_fail_on"} <= set(options)
     assert options["backup_report_fail_on"]["choices"] == options["backup_report_fail_on"]["default"] == ["missing", "stale", "low_space"]
     assert "junit" in options["backup_report_formats"]["choices"]
+
+
+def test_vm_restore_point_module_and_lookup_document_the_same_options(ansible_env):
+    module = documentation(ansible_env, "module", "veeam_em.rest.veeam_em_vm_restore_point_info")
+    lookup = documentation(ansible_env, "lookup", "veeam_em.rest.veeam_em_vm_restore_point")
+    shared = {*CONNECTION_ARGUMENT_SPEC, *VM_POINT_SELECTION_ARGUMENT_SPEC}
+    assert set(module["doc"]["options"]) == shared | {"vm_names"}
+    assert set(lookup["doc"]["options"]) == shared | {"_terms"}
+    assert module["doc"]["options"]["vm_names"]["aliases"] == ["vm_name"] and module["doc"]["options"]["vm_names"]["required"]
+    for name in VM_POINT_SELECTION_ARGUMENT_SPEC:
+        assert module["doc"]["options"][name] == lookup["doc"]["options"][name]
+    for name in CONNECTION_ARGUMENT_SPEC:
+        assert lookup["doc"]["options"][name]["env"] == [{"name": f"VEEAM_EM_{name.upper()}"}]
+    point_keys = {"id", "uid", "name", "vm_name", "creation_time_utc", "algorithm", "point_type", "hierarchy_obj_ref",
+                  "backup_server", "restore_point", "backup", "href"}
+    vms = module["return"]["vms"]["contains"]
+    assert set(vms) == {"name", "found", "latest_restore_point", "restore_points"}
+    assert set(vms["latest_restore_point"]["contains"]) == point_keys
+    assert module["return"]["missing"]["returned"] == "success"
+    assert module["doc"]["attributes"]["check_mode"]["support"] == "full"
+    assert module["doc"]["attributes"]["action_group"]["membership"] == ["veeam_em.rest.veeam_em"]

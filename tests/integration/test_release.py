@@ -49,6 +49,8 @@ SHIPPED = [
     "plugins/inventory/veeam_em.py", "extensions/awx/credential_type_veeam_em.yml", "docs/docsite/extra-docs.yml", "docs/docsite/links.yml",
     "docs/docsite/rst/guide_connection.rst", "docs/docsite/rst/guide_awx.rst", "docs/docsite/rst/guide_backup_health.rst",
     "docs/docsite/rst/guide_troubleshooting.rst", "plugins/module_utils/_restore_points.py", "plugins/module_utils/_inventory.py",
+    "plugins/modules/veeam_em_vm_restore_point_info.py", "plugins/lookup/veeam_em_vm_restore_point.py",
+    "plugins/module_utils/_vm_restore_points.py", "plugins/plugin_utils/_lookup.py", "docs/docsite/rst/guide_protection_gate.rst",
 ]
 
 #: The run-time requirements as requirements.txt states them (tested floors).

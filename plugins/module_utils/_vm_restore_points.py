@@ -1,0 +1,192 @@
+# Copyright: contributors to veeam_em.rest
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Each VM's restore points, by VM name: one code path for module and lookup.
+
+Private to veeam_em.rest: not a public API, may change without notice.
+
+A VM's points are spread over the backups that hold it; EM's query type
+``VmRestorePoint`` finds them by ``VmDisplayName`` across all of them. The newest
+point per VM is found without reading every point: names go in OR filters of
+``UID_BATCH``, sorted newest first on ``CreationTime`` so that paging stops once
+every name of the batch has a point, and bounded by the same widening windows as a
+backup's newest point (one day, eight days, no bound), each round asking only about
+the names the narrower one left without a point. A single name needs no window: the
+newest of its points is one request of page size 1. The backup holding each point is
+named by its restore point's link, read through one query per 40 restore points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterator, Optional
+
+from ansible_collections.veeam_em.rest.plugins.module_utils._backups import UID_BATCH, _or_filters, _query, _shown
+from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient
+from ansible_collections.veeam_em.rest.plugins.module_utils._errors import InvalidInputError
+from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import (
+    normalize_restore_point,
+    normalize_vm_restore_point,
+    restore_point_backup,
+)
+from ansible_collections.veeam_em.rest.plugins.module_utils._restore_points import (
+    SLACK,
+    WINDOWS,
+    creation_time_filter,
+    parse_since,
+    point_date,
+)
+
+#: Options of every plugin that reads VM restore points, besides how the names are given.
+VM_POINT_SELECTION_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    "latest": {"type": "bool", "default": True},
+    "since": {"type": "str"},
+}
+
+
+@dataclass(frozen=True)
+class VmPointSelection:
+    """Which VMs to ask about and which of their points to return; checked before any request."""
+
+    names: tuple[str, ...]
+    latest: bool
+    #: Only points created at this moment or later (None: no bound).
+    since: Optional[datetime] = None
+
+
+def vm_point_selection(names: list[Any], options: dict[str, Any], now: datetime) -> VmPointSelection:
+    """Check the VM names and options of any plugin; ``since`` is a moment by then."""
+    if not names:
+        raise InvalidInputError("Give at least one VM name (vm_names), as EM shows it, such as web01.")
+    for name in names:
+        if not isinstance(name, str) or not name.strip() or any(ord(character) < 32 or ord(character) == 127 for character in name):
+            raise InvalidInputError(
+                f"Invalid VM name {_shown(name)}: expected the VM's name as EM shows it (VmDisplayName), "
+                "a non-empty text without line breaks or other control characters."
+            )
+    since = options.get("since")
+    return VmPointSelection(tuple(names), bool(options.get("latest", True)),
+                            parse_since(since, now, option="since") if since is not None else None)
+
+
+def get_vm_restore_points(client: EMClient, selection: VmPointSelection, now: datetime) -> list[dict[str, Any]]:
+    """One item per name given, in that order: ``{name, found, latest_restore_point}`` and, without
+    ``latest``, ``restore_points`` (newest first)."""
+    # EM compares names without regard to case: so are its points matched to the names given.
+    names: dict[str, str] = {}
+    for name in selection.names:
+        names.setdefault(name.casefold(), name)
+    if selection.latest:
+        latest = _latest_points(client, names, selection.since, now)
+        every: dict[str, list[dict[str, Any]]] = {key: [point] for key, point in latest.items()}
+    else:
+        every = _every_point(client, names, selection.since)
+    name_backups(client, [point for points in every.values() for point in points])
+    items = []
+    for name in selection.names:
+        points = every.get(name.casefold(), [])
+        item = {"name": name, "found": bool(points), "latest_restore_point": points[0] if points else None}
+        if not selection.latest:
+            item["restore_points"] = points
+        items.append(item)
+    return items
+
+
+def missing_names(items: list[dict[str, Any]]) -> list[str]:
+    """The names of the items without a point, in their order."""
+    return [item["name"] for item in items if not item["found"]]
+
+
+def name_backups(client: EMClient, points: list[dict[str, Any]]) -> None:
+    """Set each point's ``backup`` from its restore point's link, one query per ``UID_BATCH`` restore points."""
+    restore_point_ids = list(dict.fromkeys(point["restore_point"]["id"] for point in points
+                                           if point["restore_point"] and point["restore_point"]["id"]))
+    backups: dict[str, Optional[dict[str, Optional[str]]]] = {}
+    for uid_filter in _or_filters("UID", [f"urn:veeam:RestorePoint:{point_id}" for point_id in restore_point_ids]):
+        for entity in _query(client, {"type": "RestorePoint", "format": "Entities", "filter": uid_filter}, "RestorePoints", "RestorePoint"):
+            backups[normalize_restore_point(entity)["id"]] = restore_point_backup(entity)
+    for point in points:
+        linked = point["restore_point"]
+        backup = backups.get(linked["id"]) if linked and linked["id"] else None
+        point["backup"] = dict(backup) if backup else None
+
+
+def _latest_points(client: EMClient, names: dict[str, str], since: Optional[datetime], now: datetime) -> dict[str, dict[str, Any]]:
+    """The newest point (not older than ``since``) of each name, by case-folded name; names without one are left out.
+
+    A point found in a window that is not the last is taken only when its ``creation_time_utc``
+    lies ``SLACK`` inside it, as for a backup's newest point: EM filters on ``CreationTime`` and
+    does not document that it equals what it reports.
+    """
+    bounds = _bounds(now, since)
+    latest: dict[str, dict[str, Any]] = {}
+    pending = list(names)
+    for round_number, bound in enumerate(bounds):
+        if not pending:
+            break
+        last = round_number == len(bounds) - 1 or len(pending) == 1
+        if last:
+            bound = bounds[-1]
+        for start in range(0, len(pending), UID_BATCH):
+            batch = {key: names[key] for key in pending[start:start + UID_BATCH]}
+            for key, point in _newest_of(client, batch, bound).items():
+                if last or bound is None or _created(point) >= bound + SLACK:
+                    latest[key] = point
+        if last:
+            break
+        pending = [key for key in pending if key not in latest]
+    return latest
+
+
+def _bounds(now: datetime, since: Optional[datetime]) -> list[Optional[datetime]]:
+    """The lower bounds of the rounds: the windows back from ``now`` that end after ``since``, then ``since``."""
+    bounds: list[Optional[datetime]] = []
+    for window in WINDOWS:
+        bound = now - window if window is not None else None
+        if since is not None and (bound is None or bound <= since):
+            bound = since
+        bounds.append(bound)
+        if bound == since:
+            break
+    return bounds
+
+
+def _newest_of(client: EMClient, batch: dict[str, str], bound: Optional[datetime]) -> dict[str, dict[str, Any]]:
+    """The newest point since ``bound`` of each name of ``batch``, newest first from EM; stops reading
+    once every name has one. One name takes a page of one point."""
+    newest: dict[str, dict[str, Any]] = {}
+    page_size = 1 if len(batch) == 1 else None
+    for key, point in _points_of(client, list(batch.values()), bound, page_size):
+        if key in batch and (key not in newest or _created(point) > _created(newest[key])):
+            newest[key] = point
+        if len(newest) == len(batch):
+            break
+    return newest
+
+
+def _every_point(client: EMClient, names: dict[str, str], since: Optional[datetime]) -> dict[str, list[dict[str, Any]]]:
+    """Every point (since ``since``) of each name, newest first, by case-folded name."""
+    every: dict[str, list[dict[str, Any]]] = {}
+    keys = list(names)
+    for start in range(0, len(keys), UID_BATCH):
+        batch = keys[start:start + UID_BATCH]
+        for key, point in _points_of(client, [names[key] for key in batch], since, None):
+            if key in names:
+                every.setdefault(key, []).append(point)
+    for points in every.values():
+        points.sort(key=_created, reverse=True)
+    return every
+
+
+def _points_of(client: EMClient, names: list[str], bound: Optional[datetime], page_size: Optional[int]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(case-folded VM name, normalized point) of the points of these VMs created since ``bound``, newest first."""
+    name_filter = _or_filters("VmDisplayName", [name.replace('"', '""') for name in names])[0]
+    query_filter = f"({name_filter});{creation_time_filter(bound)}" if bound is not None else name_filter
+    params = {"type": "VmRestorePoint", "format": "Entities", "sortDesc": "CreationTime", "filter": query_filter}
+    for entity in _query(client, params, "VmRestorePoints", "VmRestorePoint", page_size):
+        point = normalize_vm_restore_point(entity)
+        yield (point["vm_name"] or "").casefold(), point
+
+
+def _created(point: dict[str, Any]) -> datetime:
+    return point_date(point, "creation_time_utc")
