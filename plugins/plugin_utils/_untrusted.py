@@ -8,7 +8,9 @@ The filters build new strings from EM's text (``backup 'NAME' (ID): ...``). ansi
 2.19 and later template only trusted strings, so those stay literal as they are. 2.16 to
 2.18 template any plain ``str`` that holds ``{{``: there the result is wrapped as unsafe,
 as Ansible wraps a module's result, so that a backup named ``{{ lookup('pipe', 'id') }}``
-stays a name.
+stays a name. (2.16 also marks a whole template's result unsafe when it read unsafe data,
+such as a registered module result; the wrapping here does not depend on how the input
+was marked.)
 """
 
 from __future__ import annotations
