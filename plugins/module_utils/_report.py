@@ -23,8 +23,8 @@ from typing import Any, Iterable, Optional
 
 from ansible.module_utils.common.text.formatters import bytes_to_human
 
-DURATION_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
-_DURATION = re.compile(r"^([0-9]+)([mhdw])$")
+from ansible_collections.veeam_em.rest.plugins.module_utils._restore_points import parse_duration, parse_utc
+
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 #: The report's fingerprint and time, written into every format in a line text from EM cannot forge
 #: (names are escaped, line breaks in Markdown become spaces, JSON strings hold no line break).
@@ -48,10 +48,13 @@ def duration_seconds(max_age: Any) -> int:
     """Seconds of a duration such as ``26h`` (m, h, d or w), or of a whole number of seconds."""
     if isinstance(max_age, int) and not isinstance(max_age, bool) and max_age >= 0:
         return max_age
-    match = _DURATION.match(str(max_age)) if isinstance(max_age, str) else None
-    if not match:
+    try:
+        duration = parse_duration(max_age) if isinstance(max_age, str) else None
+    except OverflowError:
+        duration = None
+    if duration is None:
         raise ReportError(f"max_age takes a duration, a whole number followed by m, h, d or w (such as 26h or 7d), not {max_age!r}")
-    return int(match.group(1)) * DURATION_UNITS[match.group(2)]
+    return int(duration.total_seconds())
 
 
 def percent(value: Any, name: str) -> float:
@@ -67,8 +70,11 @@ def percent(value: Any, name: str) -> float:
 
 def parse_time(text: str) -> datetime:
     """A UTC time as EM (``2024-05-01T22:00:05.123Z``) or the report (``2024-05-01T22:00:05Z``) writes it,
-    to the second."""
-    return datetime.fromisoformat(text[:19]).replace(tzinfo=timezone.utc)
+    to the second (ages are whole seconds)."""
+    moment = parse_utc(text)
+    if moment is None:
+        raise ReportError(f"{text!r} is no UTC time such as 2024-05-01T22:00:05Z")
+    return moment.replace(microsecond=0)
 
 
 def format_time(moment: datetime) -> str:
