@@ -5,12 +5,12 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: backup_report_data
-short_description: The data of the backup_report role's report, from its module calls
+short_description: The backup_report role's result and report files, from its module calls
 version_added: 1.0.0
 author: veeam_em.rest contributors
 description:
-  - What the P(veeam_em.rest.backup_report#role) role writes in every format, as its JSON report holds it
-    (C(backup_report_result.report)) - backup servers, repositories and backups grouped and sorted by name,
+  - The P(veeam_em.rest.backup_report#role) role's C(backup_report_result), and the text of its report files.
+    Its C(report) is what the role writes in every format, as its JSON report holds it - backup servers, repositories and backups grouped and sorted by name,
     counts, sizes, the expectations checked, each backup's age, and the findings (C(missing), C(stale) as
     P(veeam_em.rest.stale_backups#filter) finds them, C(low_space) as
     P(veeam_em.rest.low_space_repositories#filter) finds them).
@@ -64,24 +64,46 @@ options:
     type: str
     choices: [json, markdown, html, junit]
     default: json
+  files:
+    description: The paths of the report files, as C(files) of the result.
+    type: list
+    elements: str
+  formats:
+    description:
+      - The formats to lay the report out in (V(json), V(markdown), V(html), V(junit)), each by the role's template
+        (C(roles/backup_report/templates/report.*.j2)) in a sandboxed Jinja environment of its own.
+    type: list
+    elements: str
 """
 
 EXAMPLES = r"""
-- name: Build the report of every backup, with health checks
+- name: Get every backup as the role does
+  veeam_em.rest.veeam_em_backup_info:
+    expand: [repository, backup_server]
+    latest_restore_point: true
+  register: every_backup
+
+- name: Build the report of every backup, with health checks, in Markdown
   ansible.builtin.set_fact:
-    report: >-
+    output: >-
       {{ {'all': every_backup} | veeam_em.rest.backup_report_data(read_at=now(utc=true).strftime('%Y-%m-%dT%H:%M:%SZ'),
-         title='Backups', max_age='26h', min_free_percent=10) }}
-  vars:
-    every_backup: "{{ {'backups': query('veeam_em.rest.veeam_em_backup', expand=['repository', 'backup_server'], latest_restore_point=true)} }}"
+         title='Backups', max_age='26h', min_free_percent=10, formats=['markdown']) }}
+
+- name: Show the findings
+  ansible.builtin.debug:
+    msg: "{{ output.result.findings | map(attribute='message') }}"
 """
 
 RETURN = r"""
 _value:
   description:
-    - The report - C(title), C(generated_at), C(fingerprint), C(selection), C(missing), C(checks), C(findings),
+    - C(result) - the role's C(backup_report_result).
+    - C(result.report) - C(title), C(generated_at), C(fingerprint), C(selection), C(missing), C(checks), C(findings),
       C(totals), C(backup_servers), C(expectations); documented with the role
       (C(ansible-doc -t role veeam_em.rest.backup_report)).
+    - C(result.read_at) (O(read_at)), C(result.files) (O(files)), C(result.unmet) (the expectations not met),
+      C(result.findings) (those of the report).
+    - C(contents) - the text of each format in O(formats), such as C(contents.html).
   type: dict
 """
 
@@ -89,18 +111,21 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.veeam_em.rest.plugins.module_utils._report import (
     ReportError, build_report, collect_backups, earlier_marker, parse_time)
+from ansible_collections.veeam_em.rest.plugins.plugin_utils._render import render
 from ansible_collections.veeam_em.rest.plugins.plugin_utils._untrusted import as_data
 
 
 def backup_report_data(calls, read_at, title=None, ids=None, names=None, expect=None, max_age=None, min_free_percent=None,
-                       fail_on=None, earlier="", earlier_format="json"):
+                       fail_on=None, earlier="", earlier_format="json", files=None, formats=None):
     settings = {"title": title, "ids": list(ids or []), "names": list(names or []), "expect": list(expect or []),
                 "max_age": max_age, "min_free_percent": min_free_percent, "fail_on": list(fail_on or [])}
     try:
         report = build_report(collect_backups(calls), settings, parse_time(read_at), earlier_marker(earlier, earlier_format))
     except (ReportError, ValueError, KeyError) as error:
         raise AnsibleFilterError(f"veeam_em.rest.backup_report_data: {error}") from None
-    return as_data(report)
+    result = {"files": list(files or []), "report": report, "read_at": read_at, "findings": report["findings"],
+              "unmet": [result for result in report["expectations"]["results"] if not result["met"]]}
+    return as_data({"result": result, "contents": {report_format: render(report, report_format) for report_format in formats or []}})
 
 
 class FilterModule:

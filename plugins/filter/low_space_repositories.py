@@ -48,8 +48,8 @@ RETURN = r"""
 _value:
   description:
     - One finding per repository low on space, sorted by name (then id).
-    - C(kind) is V(low_space); C(id) and C(name) are the repository's; C(message) says why, such as
-      V(repository 'Default Backup Repository' (ID\): 4.5 % free (502.00 GB of 10.91 TB\), less than 10 %).
+    - "C(kind) is V(low_space); C(id) and C(name) are the repository's; C(message) says why, such as
+      V(repository 'Default Backup Repository' (ID\\): 4.5 % free (502.00 GB of 10.91 TB\\), less than 10 %)."
   type: list
   elements: dict
 """

@@ -55,9 +55,9 @@ RETURN = r"""
 _value:
   description:
     - One finding per stale backup, sorted by name (then id).
-    - C(kind) is V(stale); C(id) and C(name) are the backup's; C(message) says why, such as
-      V(backup 'SQL Backup' (ID\): latest restore point 2024-05-01T22:00:05Z is 30.0 h old, more than 26h)
-      or V(backup 'SQL Backup' (ID\): no restore point).
+    - "C(kind) is V(stale); C(id) and C(name) are the backup's; C(message) says why, such as
+      V(backup 'SQL Backup' (ID\\): latest restore point 2024-05-01T22:00:05Z is 30.0 h old, more than 26h)
+      or V(backup 'SQL Backup' (ID\\): no restore point)."
   type: list
   elements: dict
 """

@@ -393,6 +393,19 @@ def build_report(collected: dict, settings: dict, read_at: datetime, earlier: Op
     return report
 
 
+_MARKDOWN_LINE_BREAKS = re.compile("[\r\n\v\f\x85\u2028\u2029]+")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+_MARKDOWN_EDGE_SPACE = re.compile(r"(?<![^ ]) | (?![^ ])")
+
+
+def markdown_text(text: Any) -> str:
+    """Text for a Markdown table cell or line: line breaks (which would start a heading, a list or a new
+    table row) made spaces, Markdown's special characters (the table's ``|`` among them) backslash-escaped,
+    leading, trailing and repeated spaces kept as ``&nbsp;``."""
+    text = _MARKDOWN_LINE_BREAKS.sub(" ", str(text))
+    return _MARKDOWN_EDGE_SPACE.sub("&nbsp;", _MARKDOWN_SPECIAL.sub(r"\\\1", text))
+
+
 def failure_message(report: dict) -> Optional[str]:
     """The findings of the kinds in ``checks.fail_on``, a heading per kind and a line each; None without any."""
     checks = report["checks"]
