@@ -410,17 +410,20 @@ def bench_restore_points(em: Emulator, env: dict[str, str], runs: int, all_point
 
 def bench_role_health(em: Emulator, env: dict[str, str], runs: int) -> dict:
     """The backup_report role over every backup, both health checks, all four formats, beside the
-    module task with latest_restore_point over the same backups, in the same run: wall time of
-    the role's whole ansible-playbook run (first run into an empty directory, then a second run
-    with the data unchanged, which must change nothing), and the peak RSS of the controller
-    during the role and during the module's playbook."""
-    first, second, first_rss, requests_made = [], [], [], 0
-    module_task, module_play, module_rss = [], [], []
+    module task with latest_restore_point over the same backups (alone, and with the role's
+    expand), in the same run: wall time of the role's whole ansible-playbook run (a first run
+    into an empty directory, then a second with the data unchanged, which must change nothing),
+    and the peak RSS of the controller during the role and during the module's playbook."""
+    figures: dict[str, list[float]] = {key: [] for key in (
+        "first", "second", "first_rss", "second_rss", "module_task", "module_play", "module_rss", "role_data_task")}
+    requests_made = 0
     for _run in range(runs):
         module = run_playbook_measured("restore_points.yml", em, env, case="latest")
-        module_task.append(module["tasks"]["Module with each latest restore point"])
-        module_play.append(module["seconds"])
-        module_rss.append(module["peak_rss_mb"])
+        figures["module_task"].append(module["tasks"]["Module with each latest restore point"])
+        figures["module_play"].append(module["seconds"])
+        figures["module_rss"].append(module["peak_rss_mb"])
+        role_data = run_playbook_measured("restore_points.yml", em, env, case="role_data")
+        figures["role_data_task"].append(role_data["tasks"]["Module as the backup_report role calls it"])
         with tempfile.TemporaryDirectory() as dest:
             em.reset_stats()
             role = run_playbook_measured("backup_report.yml", em, env, report_dest=dest)
@@ -429,17 +432,26 @@ def bench_role_health(em: Emulator, env: dict[str, str], runs: int) -> dict:
             assert written == ["backup_report.html", "backup_report.json", "backup_report.md", "backup_report.xml"], written
             again = run_playbook_measured("backup_report.yml", em, env, report_dest=dest)
             assert again["changed"] == 0, f"a second run with unchanged data changed {again['changed']} tasks"
-        first.append(role["seconds"])
-        first_rss.append(role["peak_rss_mb"])
-        second.append(again["seconds"])
+        figures["first"].append(role["seconds"])
+        figures["first_rss"].append(role["peak_rss_mb"])
+        figures["second"].append(again["seconds"])
+        figures["second_rss"].append(again["peak_rss_mb"])
     slowest = max(role["tasks"], key=role["tasks"].get)
-    return {"seconds": summary(first), "second_run_seconds": summary(second), "peak_rss_mb": summary(first_rss),
-            "module_task_seconds": summary(module_task), "module_playbook_seconds": summary(module_play),
-            "module_peak_rss_mb": summary(module_rss), "requests": requests_made,
-            "role_vs_module_task": summary([role_time / task for role_time, task in zip(first, module_task)]),
-            "role_vs_module_playbook": summary([role_time / play for role_time, play in zip(first, module_play)]),
-            "second_vs_first": summary([later / earlier for later, earlier in zip(second, first)]),
-            "slowest_task": slowest, "slowest_task_seconds": role["tasks"][slowest]}
+
+    def ratios(numerators: list[float], denominators: list[float]) -> dict:
+        return summary([numerator / denominator for numerator, denominator in zip(numerators, denominators)])
+
+    return {"seconds": summary(figures["first"]), "second_run_seconds": summary(figures["second"]),
+            "peak_rss_mb": summary(figures["first_rss"]), "second_run_peak_rss_mb": summary(figures["second_rss"]),
+            "module_task_seconds": summary(figures["module_task"]), "module_playbook_seconds": summary(figures["module_play"]),
+            "module_peak_rss_mb": summary(figures["module_rss"]), "role_data_task_seconds": summary(figures["role_data_task"]),
+            "requests": requests_made,
+            "role_vs_module_task": ratios(figures["first"], figures["module_task"]),
+            "role_vs_role_data_task": ratios(figures["first"], figures["role_data_task"]),
+            "role_vs_module_playbook": ratios(figures["first"], figures["module_play"]),
+            "second_vs_first": ratios(figures["second"], figures["first"]),
+            "peak_rss_role_vs_module": ratios(figures["first_rss"], figures["module_rss"]),
+            "role_tasks": role["tasks"], "slowest_task": slowest, "slowest_task_seconds": role["tasks"][slowest]}
 
 
 def main() -> int:
@@ -544,14 +556,20 @@ def print_restore_points(points: dict, role: dict) -> None:
         ("role: 2nd run, data unchanged (changed=0)", role["second_run_seconds"], "s",
          f"2nd / 1st = {role['second_vs_first']['median']:.2f}"),
         ("module task, latest_restore_point", role["module_task_seconds"], "s", ""),
+        ("module task, as the role calls it (+expand)", role["role_data_task_seconds"], "s", "expand: [repository, backup_server]"),
         ("module: ansible-playbook wall time", role["module_playbook_seconds"], "s", ""),
-        ("ROLE / MODULE TASK", role["role_vs_module_task"], "x", "target <= 2"),
-        ("role / module playbook", role["role_vs_module_playbook"], "x", ""),
-        ("controller peak RSS during the role", role["peak_rss_mb"], "MB", "largest process of ansible-playbook's tree"),
-        ("controller peak RSS during the module", role["module_peak_rss_mb"], "MB", "the same, for the module's playbook"),
+        ("ROLE / MODULE TASK (latest_restore_point)", role["role_vs_module_task"], "x", "target <= 2"),
+        ("role / module task as the role calls it", role["role_vs_role_data_task"], "x", ""),
+        ("role / module's ansible-playbook", role["role_vs_module_playbook"], "x", ""),
+        ("controller peak RSS, role (1st run)", role["peak_rss_mb"], "MB",
+         f"largest process of the tree; role / module = {role['peak_rss_role_vs_module']['median']:.2f}"),
+        ("controller peak RSS, role (2nd run)", role["second_run_peak_rss_mb"], "MB", ""),
+        ("controller peak RSS, module's playbook", role["module_peak_rss_mb"], "MB", "latest_restore_point"),
     ]
     for name, figure, unit, note in rows:
         print(f"   {name:<42} {_fmt(figure, unit):<30} {note}")
+    print("   role tasks (last run): " + ", ".join(f"{name.split(' : ')[-1]} {seconds:.1f} s"
+                                                   for name, seconds in sorted(role["role_tasks"].items(), key=lambda item: -item[1])[:6]))
 
 
 def _fmt(figure: dict, unit: str) -> str:
