@@ -157,7 +157,8 @@ def stale_backups(backups: list[dict], max_age: Any, now: Optional[datetime] = N
     now = now or datetime.now(timezone.utc)
     ages = backup_ages(backups, now)
     found = [(backup, age) for backup, age in zip(backups, ages) if is_stale(backup, age, seconds)]
-    return [stale_finding(backup, age, str(max_age)) for backup, age in sorted(found, key=lambda pair: _by_name(pair[0]))]
+    shown = f"{max_age} s" if isinstance(max_age, int) else str(max_age)
+    return [stale_finding(backup, age, shown) for backup, age in sorted(found, key=lambda pair: _by_name(pair[0]))]
 
 
 def repository_space(repository: dict, min_free_percent: float) -> Optional[dict]:

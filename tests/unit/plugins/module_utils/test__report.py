@@ -96,6 +96,9 @@ def test_stale_backups_sorted_by_name_parents_not_judged():
     assert by_name["child"] == (f"backup 'child' (00000000-0000-4000-8000-000000000002): latest restore point "
                                 f"{format_time(NOW - timedelta(hours=30)).replace('Z', '.5Z')} is 30.0 h old, more than 26h")
     assert stale_backups(every_backup(), "51h", NOW) == [findings[0]], "only the one without a point"
+    in_seconds = stale_backups(every_backup(), 93600, NOW)
+    assert [finding["id"] for finding in in_seconds] == [finding["id"] for finding in findings]
+    assert in_seconds[2]["message"].endswith("is 30.0 h old, more than 93600 s")
 
 
 def test_the_boundary_is_not_stale_and_a_point_of_equal_names_sorts_by_id():
