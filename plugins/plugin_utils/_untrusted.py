@@ -18,7 +18,11 @@ from __future__ import annotations
 try:  # ansible-core 2.19+: only strings marked trusted are templated.
     from ansible.template import trust_as_template  # noqa: F401  pylint: disable=unused-import
 except ImportError:  # 2.16-2.18
-    from ansible.utils.unsafe_proxy import wrap_var as as_data
+    from ansible.utils.unsafe_proxy import wrap_var
+
+    def as_data(value):
+        """Wrapped as unsafe: never templated again."""
+        return wrap_var(value)
 else:
     def as_data(value):
         """Untrusted already: returned as it is."""

@@ -40,8 +40,11 @@ def point(hours_ago: float | None) -> dict | None:
     return {"id": "p", "name": "point", "backup_date_utc": format_time(NOW - timedelta(hours=hours_ago)).replace("Z", ".5Z")}
 
 
-def backup(number: int, name: str, *, repository=REPO_OK, server=SERVER_A, hours_ago: float | None = 1, backup_type="Backup",
-           platform="VMware", parent=None) -> dict:
+def backup(number: int, name: str, *, repository: dict | None | str = "ok", server: dict | None | str = "a", hours_ago: float | None = 1,
+           backup_type="Backup", platform="VMware", parent=None) -> dict:
+    """A backup as the module returns it; by default in REPO_OK on SERVER_A."""
+    repository = REPO_OK if repository == "ok" else repository
+    server = SERVER_A if server == "a" else server
     backup_id = f"00000000-0000-4000-8000-{number:012d}"
     return {"id": backup_id, "uid": f"urn:veeam:Backup:{backup_id}", "name": name, "href": f"https://em/api/backups/{backup_id}",
             "platform": platform, "backup_type": backup_type, "repository": repository, "backup_server": server,
