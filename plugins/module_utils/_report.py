@@ -236,6 +236,16 @@ def check_expectations(backups: list[dict], expect: list[dict]) -> list[dict]:
 
 
 # --- the role's report ----------------------------------------------------------------------
+#: What the report reads of a backup.
+_REPORT_FIELDS = _BACKUP_FIELDS + ("repository", "backup_server", "latest_restore_point")
+
+
+def _report_fields(backup: Mapping) -> dict:
+    """A plain copy of what the report reads of a backup, taken once: a playbook's containers cost a
+    lookup through Ansible's variable machinery at every access."""
+    return {key: _plain(backup[key]) for key in _REPORT_FIELDS if key in backup}
+
+
 def collect_backups(calls: dict) -> dict:
     """The backups of the role's module calls, each once: ``{backups, missing_ids, missing_names}``.
 
@@ -244,10 +254,11 @@ def collect_backups(calls: dict) -> dict:
     """
     by_id = calls.get("by_id") or {}
     by_name = (calls.get("by_name") or {}).get("results") or []
-    selected = list(by_id.get("backups") or []) + [backup for result in by_name for backup in result.get("backups") or []]
-    backups = _unique_by_id(list((calls.get("all") or {}).get("backups") or []) + selected)
+    selected = [_report_fields(backup) for backup in list(by_id.get("backups") or [])
+                + [backup for result in by_name for backup in result.get("backups") or []]]
+    backups = _unique_by_id([_report_fields(backup) for backup in (calls.get("all") or {}).get("backups") or []] + selected)
     parents = {backup.get("id") for backup in selected if backup.get("backup_type") == "ParentBackup"}
-    children = [backup for backup in (calls.get("children") or {}).get("backups") or []
+    children = [_report_fields(backup) for backup in (calls.get("children") or {}).get("backups") or []
                 if backup.get("parent_backup") and backup["parent_backup"].get("id") in parents]
     return {"backups": _unique_by_id(backups + children), "missing_ids": list(by_id.get("missing") or []),
             "missing_names": [result.get("item") for result in by_name if not result.get("backups")]}
