@@ -617,8 +617,10 @@ def test_text_from_em_is_never_templated_and_escaped_in_every_format(em, connect
     assert any(line.startswith(f"- backup '{TEMPLATED}' ({data.CHILD_BACKUP_ID}): latest restore point ") for line in message), message
     assert f"- backup '{piped}' ({data.SPACES_BACKUP_ID}): no restore point" in message
     assert any(line.startswith(f"- repository '{repository_name}' ({data.SQL_REPOSITORY_ID}): 0.0 % free") for line in message), message
-    report = json.loads((dest / "backup_report.json").read_text(encoding="utf-8"))
+    text = (dest / "backup_report.json").read_text(encoding="utf-8")
+    report = json.loads(text)
     assert report == run.result["backup_report_result"]["report"]
+    assert text.rstrip("\n") == json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False), "the report's JSON, as written"
     shown = {backup["id"]: backup["name"] for backup in report_backups(report)}
     assert {backup_id: shown[backup_id] for backup_id in names} == names
     repositories = {group["id"]: group["name"] for server in report["backup_servers"] for group in server["repositories"]}
