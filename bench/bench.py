@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -248,20 +249,42 @@ def bench_in_process(em: Emulator, runs: int) -> dict:
             "ours_vs_floor": summary([mine / base for mine, base in zip(ours, floor)])}
 
 
+#: Runs a command and reports the peak RSS of the largest process of its tree (getrusage of the
+#: waited-for descendants), from a small process: the bench's own memory is not inherited.
+PEAK_RSS_OF_TREE = textwrap.dedent("""
+    import resource, subprocess, sys
+    returncode = subprocess.call(sys.argv[1:])
+    sys.stderr.write(f"\\nMaxRSS_kB={resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\\n")
+    sys.exit(returncode)
+""")
+
+
 def run_playbook(playbook: str, em: Emulator, env: dict[str, str], **variables) -> dict[str, float]:
     """Run a bench playbook against ``em``; the task wall times its callback recorded."""
+    return run_playbook_measured(playbook, em, env, **variables)["tasks"]
+
+
+def run_playbook_measured(playbook: str, em: Emulator, env: dict[str, str], **variables) -> dict:
+    """Run a bench playbook against ``em``: its task wall times, its wall time, the peak RSS (MB) of
+    the largest controller process (ansible-playbook, its workers and the modules they run), and
+    the number of tasks that reported a change."""
     with tempfile.TemporaryDirectory() as scratch:
         vars_file, timings = Path(scratch, "vars.json"), Path(scratch, "timings.json")
         vars_file.write_text(json.dumps({"em_url": em.url, "em_username": USERNAME, "em_password": PASSWORD,
                                          "em_ca_path": em.ca_path, **variables}))
+        started = time.perf_counter()
         process = subprocess.run(
-            [str(Path(sys.executable).parent / "ansible-playbook"), str(BENCH_DIR / "playbooks" / playbook), "-e", f"@{vars_file}"],
+            [sys.executable, "-c", PEAK_RSS_OF_TREE,
+             str(Path(sys.executable).parent / "ansible-playbook"), str(BENCH_DIR / "playbooks" / playbook), "-e", f"@{vars_file}"],
             env={**env, "BENCH_TIMINGS": str(timings), "ANSIBLE_CALLBACK_PLUGINS": str(BENCH_DIR / "callback_plugins"),
                  "ANSIBLE_CALLBACKS_ENABLED": "bench_timer", "ANSIBLE_LOCALHOST_WARNING": "False"},
             capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - started
         if process.returncode != 0:
             raise RuntimeError(f"{playbook} failed: {process.stdout[-3000:]}{process.stderr[-2000:]}")
-        return json.loads(timings.read_text())
+        changed = re.search(r"^localhost\s*:.*\bchanged=(\d+)", process.stdout, re.MULTILINE)
+        return {"tasks": json.loads(timings.read_text()), "seconds": seconds, "changed": int(changed.group(1)),
+                "peak_rss_mb": int(process.stderr.rsplit("MaxRSS_kB=", 1)[1].split()[0]) / 1024}
 
 
 def bench_round_trips(emulators: dict[int, Emulator], env: dict[str, str]) -> list[dict]:
@@ -386,20 +409,49 @@ def bench_restore_points(em: Emulator, env: dict[str, str], runs: int, all_point
 
 
 def bench_role_health(em: Emulator, env: dict[str, str], runs: int) -> dict:
-    """The backup_report role over every backup with freshness and free-space checks: wall time
-    of the whole ansible-playbook run, and its requests."""
-    seconds, requests_made = [], 0
+    """The backup_report role over every backup, both health checks, all four formats, beside the
+    module task with latest_restore_point over the same backups (alone, and with the role's
+    expand), in the same run: wall time of the role's whole ansible-playbook run (a first run
+    into an empty directory, then a second with the data unchanged, which must change nothing),
+    and the peak RSS of the controller during the role and during the module's playbook."""
+    figures: dict[str, list[float]] = {key: [] for key in (
+        "first", "second", "first_rss", "second_rss", "module_task", "module_play", "module_rss", "role_data_task")}
+    requests_made = 0
     for _run in range(runs):
+        module = run_playbook_measured("restore_points.yml", em, env, case="latest")
+        figures["module_task"].append(module["tasks"]["Module with each latest restore point"])
+        figures["module_play"].append(module["seconds"])
+        figures["module_rss"].append(module["peak_rss_mb"])
+        role_data = run_playbook_measured("restore_points.yml", em, env, case="role_data")
+        figures["role_data_task"].append(role_data["tasks"]["Module as the backup_report role calls it"])
         with tempfile.TemporaryDirectory() as dest:
             em.reset_stats()
-            started = time.perf_counter()
-            timings = run_playbook("backup_report.yml", em, env, report_dest=dest)
-            seconds.append(time.perf_counter() - started)
+            role = run_playbook_measured("backup_report.yml", em, env, report_dest=dest)
             requests_made = em.stats()["requests"]
             written = sorted(path.name for path in Path(dest).iterdir())
             assert written == ["backup_report.html", "backup_report.json", "backup_report.md", "backup_report.xml"], written
-    slowest = max(timings, key=timings.get)
-    return {"seconds": summary(seconds), "requests": requests_made, "slowest_task": slowest, "slowest_task_seconds": timings[slowest]}
+            again = run_playbook_measured("backup_report.yml", em, env, report_dest=dest)
+            assert again["changed"] == 0, f"a second run with unchanged data changed {again['changed']} tasks"
+        figures["first"].append(role["seconds"])
+        figures["first_rss"].append(role["peak_rss_mb"])
+        figures["second"].append(again["seconds"])
+        figures["second_rss"].append(again["peak_rss_mb"])
+    slowest = max(role["tasks"], key=role["tasks"].get)
+
+    def ratios(numerators: list[float], denominators: list[float]) -> dict:
+        return summary([numerator / denominator for numerator, denominator in zip(numerators, denominators)])
+
+    return {"seconds": summary(figures["first"]), "second_run_seconds": summary(figures["second"]),
+            "peak_rss_mb": summary(figures["first_rss"]), "second_run_peak_rss_mb": summary(figures["second_rss"]),
+            "module_task_seconds": summary(figures["module_task"]), "module_playbook_seconds": summary(figures["module_play"]),
+            "module_peak_rss_mb": summary(figures["module_rss"]), "role_data_task_seconds": summary(figures["role_data_task"]),
+            "requests": requests_made,
+            "role_vs_module_task": ratios(figures["first"], figures["module_task"]),
+            "role_vs_role_data_task": ratios(figures["first"], figures["role_data_task"]),
+            "role_vs_module_playbook": ratios(figures["first"], figures["module_play"]),
+            "second_vs_first": ratios(figures["second"], figures["first"]),
+            "peak_rss_role_vs_module": ratios(figures["first_rss"], figures["module_rss"]),
+            "role_tasks": role["tasks"], "slowest_task": slowest, "slowest_task_seconds": role["tasks"][slowest]}
 
 
 def main() -> int:
@@ -496,9 +548,28 @@ def print_restore_points(points: dict, role: dict) -> None:
     print(f"   {'module task time (s, median)':<34} {tasks['all_points']['median']:>22.2f} {tasks['latest']['median']:>22.2f}   {ratios['task_time']:.3f}")
     print(f"   {'module process peak RSS (MB)':<34} {every['peak_rss_mb']:>22.0f} {latest['peak_rss_mb']:>22.0f}   {ratios['peak_rss']:.3f}")
     print(f"   {'module process wall time (s)':<34} {every['seconds']:>22.2f} {latest['seconds']:>22.2f}")
-    print("\n7. Role backup_report over those backups, max_age 26h, min_free_percent 41, all four formats")
-    print(f"   {'ansible-playbook wall time':<42} {_fmt(role['seconds'], 's'):<30} {role['requests']} requests;"
-          f" slowest task: {role['slowest_task']} ({role['slowest_task_seconds']:.1f} s)")
+    print("\n7. Role backup_report over those backups, max_age 26h, min_free_percent 41, all four formats,"
+          " beside the module task with latest_restore_point (target: role / module task <= 2)")
+    rows = [
+        ("role: ansible-playbook wall time, 1st run", role["seconds"], "s",
+         f"{role['requests']} requests; slowest task: {role['slowest_task']} ({role['slowest_task_seconds']:.1f} s)"),
+        ("role: 2nd run, data unchanged (changed=0)", role["second_run_seconds"], "s",
+         f"2nd / 1st = {role['second_vs_first']['median']:.2f}"),
+        ("module task, latest_restore_point", role["module_task_seconds"], "s", ""),
+        ("module task, as the role calls it (+expand)", role["role_data_task_seconds"], "s", "expand: [repository, backup_server]"),
+        ("module: ansible-playbook wall time", role["module_playbook_seconds"], "s", ""),
+        ("ROLE / MODULE TASK (latest_restore_point)", role["role_vs_module_task"], "x", "target <= 2"),
+        ("role / module task as the role calls it", role["role_vs_role_data_task"], "x", ""),
+        ("role / module's ansible-playbook", role["role_vs_module_playbook"], "x", ""),
+        ("controller peak RSS, role (1st run)", role["peak_rss_mb"], "MB",
+         f"largest process of the tree; role / module = {role['peak_rss_role_vs_module']['median']:.2f}"),
+        ("controller peak RSS, role (2nd run)", role["second_run_peak_rss_mb"], "MB", ""),
+        ("controller peak RSS, module's playbook", role["module_peak_rss_mb"], "MB", "latest_restore_point"),
+    ]
+    for name, figure, unit, note in rows:
+        print(f"   {name:<42} {_fmt(figure, unit):<30} {note}")
+    print("   role tasks (last run): " + ", ".join(f"{name.split(' : ')[-1]} {seconds:.1f} s"
+                                                   for name, seconds in sorted(role["role_tasks"].items(), key=lambda item: -item[1])[:6]))
 
 
 def _fmt(figure: dict, unit: str) -> str:

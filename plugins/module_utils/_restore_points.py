@@ -40,10 +40,10 @@ PointsOf = Callable[[Optional[list], Optional[datetime]], Iterable[tuple[Optiona
 def parse_since(value: Any, now: datetime, option: str = "restore_points_since") -> datetime:
     """The UTC moment ``value`` names: a date-time, a date (midnight UTC) or a duration back from ``now``."""
     text = value if isinstance(value, str) else ""
-    duration = _DURATION.fullmatch(text)
     try:
-        if duration:
-            return now - timedelta(**{_UNITS[duration.group(2)]: int(duration.group(1))})
+        duration = parse_duration(text)
+        if duration is not None:
+            return now - duration
         if _DATE_TIME.fullmatch(text):
             return parse_utc(text)
     except (OverflowError, ValueError):
@@ -53,6 +53,15 @@ def parse_since(value: Any, now: datetime, option: str = "restore_points_since")
         f"Invalid {option} {shown}: expected a UTC date-time such as 2026-11-28T06:00:00Z (or a date, 2026-11-28) "
         f"or a duration back from now: a whole number with m, h, d or w, such as 90m, 26h, 7d or 2w."
     )
+
+
+def parse_duration(text: str) -> Optional[timedelta]:
+    """A duration, a whole number with m, h, d or w (``90m``, ``26h``, ``7d``, ``2w``); None for any other text.
+
+    Raises OverflowError for a duration no datetime can hold.
+    """
+    match = _DURATION.fullmatch(text)
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))}) if match else None
 
 
 def parse_utc(text: Optional[str]) -> Optional[datetime]:

@@ -7,7 +7,9 @@
    Ansible as VEEAM_EM_URL, VEEAM_EM_USERNAME, VEEAM_EM_PASSWORD and
    VEEAM_EM_CA_PATH, which the module reads when no option is given;
 3. runs tests/demo/demo.yml (module and lookup), then the module as an ad-hoc command,
-   then `ansible-inventory --graph` on tests/demo/demo.veeam_em.yml (the inventory plugin);
+   then `ansible-inventory --graph` on tests/demo/demo.veeam_em.yml (the inventory plugin),
+   then tests/demo/demo_report.yml (the health filters and the backup_report role), and
+   prints where the report's four files are (build/demo_report/);
 4. always stops the emulator, whatever happened before.
 
 Run it with the tool-chain venv's python from the repository root, with
@@ -29,6 +31,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 STATE_DIR = ROOT / 'build' / 'demo'
 LOG = STATE_DIR / 'emulator.log'
+REPORT_DIR = ROOT / 'build' / 'demo_report'
 BACKUP_ID = 'c213fbfa-7b9e-4772-9ddc-3ecbdcc3fc70'
 START_TIMEOUT = 30.0
 SETTINGS = {  # emulator's JSON key -> environment variable the plugins read
@@ -138,6 +141,10 @@ def main():
         # A source that fails to parse fails the demo, instead of an empty inventory and a warning.
         run([tool('ansible-inventory'), '-i', 'tests/demo/demo.veeam_em.yml', '--graph'],
             {**env, 'ANSIBLE_INVENTORY_UNPARSED_FAILED': 'True'})
+        run([tool('ansible-playbook'), 'tests/demo/demo_report.yml', '-e', 'report_dest=%s' % REPORT_DIR], env)
+        print('\nThe backup report, in four formats (open the HTML in a browser):')
+        for path in sorted(REPORT_DIR.iterdir()):
+            print('  %s' % (path.as_uri() if path.suffix == '.html' else path))
     except (RuntimeError, subprocess.CalledProcessError) as exc:
         print('\ndemo FAILED: %s' % exc, file=sys.stderr)
         if LOG.exists():

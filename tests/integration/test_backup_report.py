@@ -581,3 +581,98 @@ def test_names_and_descriptions_cannot_break_the_markdown(em, connection, run_pl
     row = next(line for line in markdown.splitlines() if "line1 # heading" in line)
     table = markdown[: markdown.index(row)].rsplit("\n\n", 1)[-1].splitlines()
     assert len(re.findall(r"(?<!\\)\|", row)) == len(re.findall(r"(?<!\\)\|", table[0]))
+
+
+# --- EM's text is data, on every supported ansible-core (run this file on 2.16 and 2.21) ---
+#: A name that would add a passing JUnit test case if the report did not escape it.
+FORGED = 'x"></testcase><testcase classname="forged" name="all good'
+TEMPLATED = "{{ 7*7 }}"
+
+
+def test_text_from_em_is_never_templated_and_escaped_in_every_format(em, connection, run_playbook, tmp_path):
+    pwned = tmp_path / "pwned"
+    piped = "{{ lookup('pipe', 'touch %s') }}" % pwned
+    # SQL Backup is fresh (2 h), the ChildBackup and the spaced one stale; SQL Backup's repository (0 % free) is low.
+    names = {data.SQL_BACKUP_ID: FORGED, data.CHILD_BACKUP_ID: TEMPLATED, data.SPACES_BACKUP_ID: piped}
+    repository_name = f"{FORGED} {TEMPLATED}"
+    saved = {backup_id: em.data.backups[backup_id] for backup_id in names}
+    repository = em.data.repositories[data.SQL_REPOSITORY_ID]
+    server = em.data.backup_servers[data.SQL_SERVER_ID]
+    for backup_id, name in names.items():
+        em.data.backups[backup_id] = replace(saved[backup_id], name=name)
+    em.data.repositories[repository.id] = replace(repository, name=repository_name)
+    em.data.backup_servers[server.id] = replace(server, description=piped)
+    try:
+        run, dest = run_report(run_playbook, tmp_path, {
+            **connection_vars(connection), "backup_report_max_age": "26h", "backup_report_min_free_percent": 41,
+            "backup_report_fail_on": ["stale", "low_space"], "backup_report_formats": ["json", "markdown", "html", "junit"]})
+    finally:
+        em.data.backups.update(saved)
+        em.data.repositories[repository.id], em.data.backup_servers[server.id] = repository, server
+    assert not pwned.exists(), "EM's text ran a command on the controller"
+    assert run.returncode != 0 and run.result["failed"], run.output
+
+    # The failure message and the JSON report hold EM's text exactly.
+    message = run.result["msg"].splitlines()
+    assert any(line.startswith(f"- backup '{TEMPLATED}' ({data.CHILD_BACKUP_ID}): latest restore point ") for line in message), message
+    assert f"- backup '{piped}' ({data.SPACES_BACKUP_ID}): no restore point" in message
+    assert any(line.startswith(f"- repository '{repository_name}' ({data.SQL_REPOSITORY_ID}): 0.0 % free") for line in message), message
+    text = (dest / "backup_report.json").read_text(encoding="utf-8")
+    report = json.loads(text)
+    assert report == run.result["backup_report_result"]["report"]
+    assert text.rstrip("\n") == json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False), "the report's JSON, as written"
+    shown = {backup["id"]: backup["name"] for backup in report_backups(report)}
+    assert {backup_id: shown[backup_id] for backup_id in names} == names
+    repositories = {group["id"]: group["name"] for server in report["backup_servers"] for group in server["repositories"]}
+    assert repositories[data.SQL_REPOSITORY_ID] == repository_name
+    assert {server["id"]: server["description"] for server in report["backup_servers"]}[data.SQL_SERVER_ID] == piped
+
+    # JUnit: exactly the test cases of the checks, the forged name one case's name and nothing more.
+    suites = JUnitXml.fromfile(str(dest / "backup_report.xml"))
+    cases = [case for suite in suites for case in suite]
+    judged = [backup_id for backup_id in em.backup_ids() if em.data.backups[backup_id].backup_type != "ParentBackup"]
+    assert {suite.name: suite.tests for suite in suites} == {"freshness": len(judged), "capacity": len(em.data.repositories)}
+    assert len(cases) == len(judged) + len(em.data.repositories)
+    assert not [case for case in cases if case.classname == "forged"]
+    case_names = {case.name for case in cases}
+    assert {f"{FORGED} ({data.SQL_BACKUP_ID})", f"{TEMPLATED} ({data.CHILD_BACKUP_ID})", f"{piped} ({data.SPACES_BACKUP_ID})",
+            f"{repository_name} ({data.SQL_REPOSITORY_ID})"} <= case_names
+    assert [case.name for case in cases if not case.is_passed and case.name.startswith(FORGED)] == [f"{repository_name} ({data.SQL_REPOSITORY_ID})"]
+
+    # Markdown: escaped, literal; HTML: escaped, shown exactly.
+    markdown = (dest / "backup_report.md").read_text(encoding="utf-8")
+    assert "</testcase>" not in markdown and "| {{ 7\\*7 }} |" in markdown
+    assert "| x\"\\>\\</testcase\\>\\<testcase classname=\"forged\" name=\"all good |" in markdown
+    html = (dest / "backup_report.html").read_text(encoding="utf-8")
+    assert "<testcase" not in html and "&lt;/testcase&gt;" in html
+    page = Page(html)
+    cells = [cell["text"] for cell in page.with_class("backup-name")]
+    assert {FORGED, TEMPLATED, piped} <= set(cells)
+    assert piped in [element["text"] for element in page.with_class("name")], "the server's description, literally"
+
+
+def test_a_second_run_with_backups_listed_in_another_order_changes_nothing(em, connection, run_playbook, tmp_path):
+    dest = tmp_path / "report"
+    role_vars = {"em_module_defaults": connection, "backup_report_dest": str(dest), "backup_report_max_age": "26h",
+                 "backup_report_min_free_percent": 41, "backup_report_fail_on": [],
+                 "backup_report_formats": ["junit", "json", "markdown", "html"]}
+    first = run_playbook("backup_report_module_defaults.yml", role_vars)
+    assert first.returncode == 0, first.output
+    files = {path.name: path.read_bytes() for path in dest.iterdir()}
+    assert len(files) == 4 and json.loads(files["backup_report.json"])["findings"]
+
+    # EM lists every kind of entity in the opposite order now.
+    listings = (em.data.backups, em.data.repositories, em.data.backup_servers)
+    orders = [list(listing.items()) for listing in listings]
+    for listing, order in zip(listings, orders):
+        listing.clear()
+        listing.update(reversed(order))
+    try:
+        second = run_playbook("backup_report_module_defaults.yml", role_vars)
+    finally:
+        for listing, order in zip(listings, orders):
+            listing.clear()
+            listing.update(order)
+    assert second.returncode == 0, second.output
+    assert recap_changed(second.output) == 0, second.output
+    assert {path.name: path.read_bytes() for path in dest.iterdir()} == files
