@@ -1,0 +1,116 @@
+#!/usr/bin/python
+# Copyright: contributors to veeam_em.rest
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# The documentation of the action plugin plugins/action/backup_report.py, which does all the work on the controller.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: backup_report
+short_description: Write the backup_report role's report files and return its result
+version_added: 1.0.0
+description:
+  - The step of the P(veeam_em.rest.backup_report#role) role that gets the backups, builds the report and writes
+    its files; use the role, which also checks its settings and fails on findings.
+  - Runs on the controller. Gets the backups with M(veeam_em.rest.veeam_em_backup_info) (every backup, or those
+    of O(ids) and each of O(names), with their repository and backup server, and each latest restore point when
+    O(max_age) is set; the ChildBackups of selected ParentBackups too). Those calls get the task's
+    C(module_defaults) for M(veeam_em.rest.veeam_em_backup_info) and for C(group/veeam_em.rest.veeam_em), as a task
+    of that module would.
+  - Builds the report as the P(veeam_em.rest.backup_report_data#filter) filter does, lays it out in each of
+    O(formats) and writes only the files whose text or mode differ, each through a temporary file renamed over it.
+  - A report that shows the same as the earlier one keeps the earlier file's time, so that its files stay as they are.
+  - EM's text stays data. Nothing in the result is templated again, on every supported ansible-core.
+author:
+  - veeam_em.rest developers (@veeam-em)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: The module calls only read from EM; the report files are written in check mode too, as the role writes them.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  dest:
+    description: The directory on the controller to write to; created (mode 0755) when missing.
+    type: path
+    required: true
+  basename:
+    description: The files are C(<basename>.json), C(.md), C(.html), C(.xml).
+    type: str
+    default: backup_report
+  mode:
+    description: Permissions of the report files, octal (V(0644)) or symbolic (V(u=rw,g=r,o=r)).
+    type: raw
+    default: "0644"
+  formats:
+    description: The formats to write.
+    type: list
+    elements: str
+    choices: [json, markdown, html, junit]
+    default: [json, markdown, html]
+  title:
+    description: The report's title.
+    type: str
+    default: Veeam backup report
+  ids:
+    description: The backups to report, by ID or UID. With O(names) empty too, every backup.
+    type: list
+    elements: str
+    default: []
+  names:
+    description: The backups to report, by exact name.
+    type: list
+    elements: str
+    default: []
+  expect:
+    description: Expected backups, each with C(name) or C(id), and optionally C(repository) and C(backup_server).
+    type: list
+    elements: dict
+    default: []
+  max_age:
+    description: A backup whose latest restore point is older than this duration (such as V(26h)) is stale; unset, not checked.
+    type: str
+  min_free_percent:
+    description:
+      - A repository with less free space than this percentage (a number from 0 to 100) is low on space; unset, not checked.
+      - Shown as given (V(41) as C(41 %)).
+    type: raw
+  fail_on:
+    description: The kinds of findings that fail the role (recorded in the report's C(checks)).
+    type: list
+    elements: str
+    default: [missing, stale, low_space]
+seealso:
+  - name: The backup_report role
+    description: C(ansible-doc -t role veeam_em.rest.backup_report)
+    link: https://github.com/veeam-em/veeam_em.rest/tree/main/roles/backup_report
+"""
+
+EXAMPLES = r"""
+- name: Write the report of every backup, with health checks
+  veeam_em.rest.backup_report:
+    dest: /var/reports/veeam
+    formats: [json, html]
+    max_age: 26h
+    min_free_percent: 10
+  register: report
+
+- name: Show the findings
+  ansible.builtin.debug:
+    msg: "{{ report.backup_report_result.findings | map(attribute='message') }}"
+"""
+
+RETURN = r"""
+backup_report_result:
+  description:
+    - The role's C(backup_report_result) - C(report) (what every format shows, documented with the role,
+      C(ansible-doc -t role veeam_em.rest.backup_report)), C(read_at), C(files), C(unmet) (the expectations not
+      met), C(findings).
+  returned: success
+  type: dict
+"""
