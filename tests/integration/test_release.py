@@ -174,8 +174,13 @@ def test_galaxy_importer_imports_the_tarball_cleanly(release):
     assert "Importer processing completed successfully" in log, log
     assert not [line for line in log.splitlines() if line.startswith(("ERROR", "WARNING", "Traceback"))], log
     result = json.loads((workdir / "importer_result.json").read_text())
-    plugins = [item for item in result["docs_blob"]["contents"] if item["content_type"] not in ("doc_fragments", "module_utils", "role")]
-    shipped = {("module", "veeam_em_backup_info"), ("lookup", "veeam_em_backup"), ("inventory", "veeam_em")}
+    contents = result["docs_blob"]["contents"]
+    # An action plugin has no docs of its own: they are its module's, which must have them.
+    plugins = [item for item in contents if item["content_type"] not in ("doc_fragments", "module_utils", "role", "action")]
+    actions = {item["content_name"] for item in contents if item["content_type"] == "action"}
+    assert actions and actions <= {item["content_name"] for item in plugins if item["content_type"] == "module"}
+    shipped = {("module", "veeam_em_backup_info"), ("lookup", "veeam_em_backup"), ("inventory", "veeam_em"), ("module", "backup_report"),
+               ("module", "veeam_em_vm_restore_point_info"), ("lookup", "veeam_em_vm_restore_point"), ("filter", "stale_backups")}
     assert {(item["content_type"], item["content_name"]) for item in plugins} >= shipped
     assert not [item["content_name"] for item in plugins if not item.get("doc_strings")], "plugins whose docs galaxy-importer could not read"
     assert result["requires_ansible"] == yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())["requires_ansible"]
