@@ -22,7 +22,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.veeam_em.rest.plugins.module_utils._report import (
-    ReportError, build_report, collect_backups, earlier_marker, parse_time)
+    ReportError, build_report, collect_backups, earlier_marker, parse_time, report_result)
 from ansible_collections.veeam_em.rest.plugins.plugin_utils._render import render
 from ansible_collections.veeam_em.rest.plugins.plugin_utils._untrusted import as_data
 
@@ -136,9 +136,7 @@ class ActionModule(ActionBase):
             changed = True
         for report_format, path in files.items():
             changed = write_file(path, render(report, report_format), args["mode"]) or changed
-        report_result = {"files": list(files.values()), "report": report, "read_at": read_at, "findings": report["findings"],
-                         "unmet": [expectation for expectation in report["expectations"]["results"] if not expectation["met"]]}
-        result.update(changed=changed, backup_report_result=as_data(report_result))
+        result.update(changed=changed, backup_report_result=as_data(report_result(report, read_at, list(files.values()))))
         return result
 
     def _get_backups(self, args: dict, task_vars: dict) -> dict:

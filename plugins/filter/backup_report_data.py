@@ -110,7 +110,7 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.veeam_em.rest.plugins.module_utils._report import (
-    ReportError, build_report, collect_backups, earlier_marker, parse_time)
+    ReportError, build_report, collect_backups, earlier_marker, parse_time, report_result)
 from ansible_collections.veeam_em.rest.plugins.plugin_utils._render import render
 from ansible_collections.veeam_em.rest.plugins.plugin_utils._untrusted import as_data
 
@@ -123,9 +123,8 @@ def backup_report_data(calls, read_at, title=None, ids=None, names=None, expect=
         report = build_report(collect_backups(calls), settings, parse_time(read_at), earlier_marker(earlier, earlier_format))
     except (ReportError, ValueError, KeyError) as error:
         raise AnsibleFilterError(f"veeam_em.rest.backup_report_data: {error}") from None
-    result = {"files": list(files or []), "report": report, "read_at": read_at, "findings": report["findings"],
-              "unmet": [result for result in report["expectations"]["results"] if not result["met"]]}
-    return as_data({"result": result, "contents": {report_format: render(report, report_format) for report_format in formats or []}})
+    contents = {report_format: render(report, report_format) for report_format in formats or []}
+    return as_data({"result": report_result(report, read_at, list(files or [])), "contents": contents})
 
 
 class FilterModule:

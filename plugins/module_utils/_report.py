@@ -345,6 +345,13 @@ def fingerprint(report: dict) -> str:
     return hashlib.sha1(json.dumps(report, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")).hexdigest()
 
 
+def report_result(report: dict, read_at: str, files: list[str]) -> dict:
+    """The role's ``backup_report_result``: the report with the files written, the time it was read,
+    its findings and the expectations it did not meet."""
+    return {"files": files, "report": report, "read_at": read_at, "findings": report["findings"],
+            "unmet": [expectation for expectation in report["expectations"]["results"] if not expectation["met"]]}
+
+
 def build_report(collected: dict, settings: dict, read_at: datetime, earlier: Optional[tuple] = None) -> dict:
     """The role's report (the JSON report's schema) from ``collect_backups``' result.
 

@@ -21,6 +21,7 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._report import (
     failure_message,
     format_time,
     low_space_repositories,
+    report_result,
     stale_backups,
 )
 
@@ -202,6 +203,10 @@ def test_health_in_the_report_ages_stale_and_findings_in_order():
     assert (report["totals"]["stale"], report["totals"]["low_space"]) == (3, 1)
     assert report["expectations"] == {"total": 1, "met": 0, "unmet": 1, "results": check_expectations(every_backup(), expect)}
     assert report["backup_servers"][0]["repositories"][1]["stale_count"] == 1
+    result = report_result(report, "2026-12-04T16:00:00Z", ["/reports/backup_report.md"])
+    assert result == {"files": ["/reports/backup_report.md"], "report": report, "read_at": "2026-12-04T16:00:00Z",
+                      "findings": report["findings"], "unmet": [report["expectations"]["results"][0]]}
+    assert not result["unmet"][0]["met"]
 
 
 def test_without_health_settings_nothing_is_judged():
