@@ -7,8 +7,9 @@ Private to veeam_em.rest: not a public API, may change without notice.
 A VM's points are spread over the backups that hold it; EM's query type
 ``VmRestorePoint`` finds them by ``VmDisplayName`` across all of them. The newest
 point per VM is found without reading every point: names go in OR filters of
-``UID_BATCH``, sorted newest first on ``CreationTime`` so that paging stops once
-every name of the batch has a point, and bounded by the same widening windows as a
+up to 40 names (fewer when long names would make a request line over 8 KiB), sorted
+newest first on ``CreationTime`` so that paging stops once every name of the batch has
+a point, and bounded by the same widening windows as a
 backup's newest point (one day, eight days, no bound), each round asking only about
 the names the narrower one left without a point. A single name needs no window: the
 newest of its points is one request of page size 1. The backup holding each point is
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator, Optional
 
-from ansible_collections.veeam_em.rest.plugins.module_utils._backups import UID_BATCH, _or_filters, _query, _shown
+from ansible_collections.veeam_em.rest.plugins.module_utils._backups import _or_filters, _query, _shown, filter_length, or_filter, value_batches
 from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import (
@@ -64,6 +65,7 @@ def vm_point_selection(names: list[Any], options: dict[str, Any], now: datetime)
                 f"Invalid VM name {_shown(name)}: expected the VM's name as EM shows it (VmDisplayName), "
                 "a non-empty text without line breaks or other control characters."
             )
+        filter_length("VmDisplayName", name)
     since = options.get("since")
     return VmPointSelection(tuple(names), bool(options.get("latest", True)),
                             parse_since(since, now, option="since") if since is not None else None)
@@ -98,7 +100,7 @@ def missing_names(items: list[dict[str, Any]]) -> list[str]:
 
 
 def name_backups(client: EMClient, points: list[dict[str, Any]]) -> None:
-    """Set each point's ``backup`` from its restore point's link, one query per ``UID_BATCH`` restore points."""
+    """Set each point's ``backup`` from its restore point's link, one query per 40 restore points."""
     restore_point_ids = list(dict.fromkeys(point["restore_point"]["id"] for point in points
                                            if point["restore_point"] and point["restore_point"]["id"]))
     backups: dict[str, Optional[dict[str, Optional[str]]]] = {}
@@ -127,8 +129,8 @@ def _latest_points(client: EMClient, names: dict[str, str], since: Optional[date
         last = round_number == len(bounds) - 1 or len(pending) == 1
         if last:
             bound = bounds[-1]
-        for start in range(0, len(pending), UID_BATCH):
-            batch = {key: names[key] for key in pending[start:start + UID_BATCH]}
+        for batch_keys in _batches(names, pending):
+            batch = {key: names[key] for key in batch_keys}
             for key, point in _newest_of(client, batch, bound).items():
                 if last or bound is None or _created(point) >= bound + SLACK:
                     latest[key] = point
@@ -167,9 +169,7 @@ def _newest_of(client: EMClient, batch: dict[str, str], bound: Optional[datetime
 def _every_point(client: EMClient, names: dict[str, str], since: Optional[datetime]) -> dict[str, list[dict[str, Any]]]:
     """Every point (since ``since``) of each name, newest first, by case-folded name."""
     every: dict[str, list[dict[str, Any]]] = {}
-    keys = list(names)
-    for start in range(0, len(keys), UID_BATCH):
-        batch = keys[start:start + UID_BATCH]
+    for batch in _batches(names, list(names)):
         for key, point in _points_of(client, [names[key] for key in batch], since, None):
             if key in names:
                 every.setdefault(key, []).append(point)
@@ -180,12 +180,20 @@ def _every_point(client: EMClient, names: dict[str, str], since: Optional[dateti
 
 def _points_of(client: EMClient, names: list[str], bound: Optional[datetime], page_size: Optional[int]) -> Iterator[tuple[str, dict[str, Any]]]:
     """(case-folded VM name, normalized point) of the points of these VMs created since ``bound``, newest first."""
-    name_filter = _or_filters("VmDisplayName", [name.replace('"', '""') for name in names])[0]
+    name_filter = or_filter("VmDisplayName", names)
     query_filter = f"({name_filter});{creation_time_filter(bound)}" if bound is not None else name_filter
     params = {"type": "VmRestorePoint", "format": "Entities", "sortDesc": "CreationTime", "filter": query_filter}
     for entity in _query(client, params, "VmRestorePoints", "VmRestorePoint", page_size):
         point = normalize_vm_restore_point(entity)
         yield (point["vm_name"] or "").casefold(), point
+
+
+def _batches(names: dict[str, str], keys: list[str]) -> Iterator[list[str]]:
+    """``keys`` in batches whose names make one query each (see ``value_batches``)."""
+    start = 0
+    for batch in value_batches("VmDisplayName", [names[key] for key in keys]):
+        yield keys[start:start + len(batch)]
+        start += len(batch)
 
 
 def _created(point: dict[str, Any]) -> datetime:
