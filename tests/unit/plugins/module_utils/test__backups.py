@@ -107,7 +107,8 @@ def test_long_values_are_batched_by_the_encoded_length_of_the_filter(name):
 
 
 def test_a_value_too_long_for_any_request_line_is_refused_by_name():
-    with pytest.raises(InvalidInputError, match=r"^'虚虚虚.*\(1000 characters\) is too long to be sent to EM as a VmDisplayName: its query filter takes 9025 bytes"):
+    message = r"^'虚虚虚.*\(1000 characters\) is too long to be sent to EM as a VmDisplayName: its query filter takes 9025 bytes"
+    with pytest.raises(InvalidInputError, match=message):
         value_batches("VmDisplayName", ["web01", "虚" * 1000])
 
 
