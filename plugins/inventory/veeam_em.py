@@ -148,6 +148,7 @@ cache_timeout: 3600
 
 import os
 
+from ansible import constants as C
 from ansible.errors import AnsibleParserError
 from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
@@ -162,8 +163,8 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options 
 )
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import VeeamEMError
 from ansible_collections.veeam_em.rest.plugins.module_utils._inventory import (
+    CONTROLLER_NAMES,
     backup_servers,
-    credentials_fingerprint,
     host_names,
 )
 
@@ -197,30 +198,29 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         except VeeamEMError as error:
             raise AnsibleParserError(str(error)) from None
         cache_key = self.get_cache_key(path)
+        source = self._source(settings)
         servers = None
         if self.get_option("cache") and cache:
             try:
                 cached = self._cache[cache_key]
             except KeyError:
                 cached = None
-            if isinstance(cached, dict) and cached.get("source") == self._source(settings, cached.get("source")):
+            if isinstance(cached, dict) and cached.get("source") == source:
                 servers = cached["backup_servers"]
         if servers is None:
             servers = self._fetch(settings)
             if self.get_option("cache"):
-                self._cache[cache_key] = {"source": self._source(settings), "backup_servers": servers}
+                self._cache[cache_key] = {"source": source, "backup_servers": servers}
         self._populate(servers)
 
-    def _source(self, settings, cached_source=None):
-        """What the data depends on, kept with it in the cache: EM, its API version, who asks, and the
-        data options. Who asks is a salted, slow hash of the credentials, never a secret; ``cached_source``
-        lends its salt, so that the same credentials give the same hash."""
-        cached_credentials = cached_source.get("credentials") if isinstance(cached_source, dict) else None
-        salt = cached_credentials.get("salt") if isinstance(cached_credentials, dict) else None
+    def _source(self, settings):
+        """What the data depends on, kept with it in the cache: EM, its API version, the user who asks, and
+        the data options. As Ansible's own inventory caches, nothing secret: the cache is a plain file, and
+        the same source read with another password (or session) is answered from it."""
         return {
             "url": settings.base_url,
             "api_version": settings.api_version,
-            "credentials": credentials_fingerprint(settings, salt),
+            "username": settings.username,
             **{name: self.get_option(name) for name in _DATA_OPTIONS},
         }
 
@@ -248,9 +248,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         would template a plain string); variables go onto the host object itself, never
         through a name that Ansible might resolve to a group.
         """
+        try:
+            names = host_names([entry["backup_server"] for entry in servers], groups={*self.inventory.groups, GROUP},
+                               hosts=set(self.inventory.hosts), controller_names=CONTROLLER_NAMES | set(C.LOCALHOST))
+        except VeeamEMError as error:  # before any change to the inventory
+            raise AnsibleParserError(str(error)) from None
         self.inventory.add_group(GROUP)
         strict = self.get_option("strict")
-        names = host_names([entry["backup_server"] for entry in servers], taken=set(self.inventory.groups))
         for entry, (name, reason) in zip(servers, names):
             server = entry["backup_server"]
             if reason:
