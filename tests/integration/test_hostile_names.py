@@ -181,6 +181,21 @@ def test_a_play_on_localhost_still_runs_on_the_controller(hostile_em, sources, t
         "inventory_hostname": "localhost", "connection": "local", "server_id": None, "group_names": []}
 
 
+def test_an_id_taken_by_an_earlier_source_fails_the_source_naming_the_server(hostile_em, sources, tmp_path, ansible_env):
+    """The server named localhost must be named by its id, which a static host already is: the EM source
+    adds no host at all (Ansible, as configured by default, goes on with the other sources and a warning)."""
+    [server_id] = [server_id for server_id, name, _description in data.HOSTILE_SERVERS if name == data.HOSTILE_CONTROLLER_NAME]
+    static = tmp_path / "taken.yml"
+    static.write_text(yaml.safe_dump({"all": {"hosts": {server_id: {"ansible_host": "10.9.9.10"}}}}), encoding="utf-8")
+    process = subprocess.run([str(BIN_DIR / "ansible-inventory"), "-i", str(static), "-i", sources[-1], "--list"], cwd=tmp_path,
+                             env=ansible_env, capture_output=True, text=True, timeout=300, check=False)
+    assert process.returncode == 0 and "Traceback" not in process.stderr, process.stderr
+    assert (f"The backup server {server_id} cannot be a host: its name 'localhost' names the controller (Ansible's localhost), "
+            "and its id is the name of a host from another inventory source.") in " ".join(process.stderr.split())
+    listing = plain(json.loads(process.stdout))
+    assert listing["_meta"]["hostvars"] == {server_id: {"ansible_host": "10.9.9.10"}} and GROUP not in listing
+
+
 def test_module_and_lookup_return_em_names_literally(hostile_em, run_playbook):
     """Every backup (the hostile servers' ones with templated names): they come back as EM sent them.
 
