@@ -80,8 +80,8 @@ def host_names(servers: list[dict[str, Any]], groups: Collection[str], hosts: Co
     """``(host name, why not EM's name or None)`` for each backup server, in order.
 
     A server is named by EM's name for it unless that name is empty, holds a
-    template delimiter, names the controller (``controller_names``, in any case:
-    name resolution ignores it), is one of ``groups`` (``all``, ``ungrouped`` and
+    template delimiter, names the controller (``controller_names``, in any case, as
+    name resolution ignores case), is one of ``groups`` (``all``, ``ungrouped`` and
     the groups the inventory has: Ansible resolves a name to a group before a host),
     is one of ``hosts`` (defined by an earlier inventory source: EM must not choose
     where Ansible connects for it, nor add it to groups), is another server's id,
@@ -118,7 +118,7 @@ def _why_not_a_host_name(server: dict[str, Any], groups: Collection[str], hosts:
     if any(marker in name for marker in _TEMPLATE_MARKERS):
         return "holds a template delimiter"
     if name.casefold() in controller:
-        return "names the controller (Ansible's localhost)"
+        return "is a name of the controller (Ansible's implicit localhost)"
     if name in groups:
         return "is the name of a group"
     if name in hosts:

@@ -5,9 +5,10 @@
 The emulator's hostile data set (emulator.data.HOSTILE_SERVERS) names backup servers,
 repositories and backups the way someone who can name things in EM would: templates that
 run a command, ``all``, ``ungrouped``, the name of a static group, a name two servers
-share, no name, ``localhost``, the name of a static host, another server's id. Real ``ansible-inventory`` and ``ansible-playbook`` processes read it
-together with a static inventory source; make test runs this file on the oldest and the
-newest ansible-core the collection claims (their templating differs).
+share, no name, ``localhost``, the name of a static host, another server's id. Real
+``ansible-inventory`` and ``ansible-playbook`` processes read it together with a static
+inventory source; make test runs this file on the oldest and the newest ansible-core the
+collection claims (their templating differs).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ REASONS = {
     data.HOSTILE_GROUP_NAME: "is the name of a group",
     data.HOSTILE_TWIN_NAME: "is shared with another backup server",
     "": "is empty",
-    data.HOSTILE_CONTROLLER_NAME: "names the controller (Ansible's localhost)",
+    data.HOSTILE_CONTROLLER_NAME: "is a name of the controller (Ansible's implicit localhost)",
     data.HOSTILE_HOST_NAME: "is the name of a host from another inventory source",
     data.HOSTILE_ID_NAME: "is the id of another backup server",
 }
@@ -190,7 +191,7 @@ def test_an_id_taken_by_an_earlier_source_fails_the_source_naming_the_server(hos
     process = subprocess.run([str(BIN_DIR / "ansible-inventory"), "-i", str(static), "-i", sources[-1], "--list"], cwd=tmp_path,
                              env=ansible_env, capture_output=True, text=True, timeout=300, check=False)
     assert process.returncode == 0 and "Traceback" not in process.stderr, process.stderr
-    assert (f"The backup server {server_id} cannot be a host: its name 'localhost' names the controller (Ansible's localhost), "
+    assert (f"The backup server {server_id} cannot be a host: its name 'localhost' is a name of the controller (Ansible's implicit localhost), "
             "and its id is the name of a host from another inventory source.") in " ".join(process.stderr.split())
     listing = plain(json.loads(process.stdout))
     assert listing["_meta"]["hostvars"] == {server_id: {"ansible_host": "10.9.9.10"}} and GROUP not in listing

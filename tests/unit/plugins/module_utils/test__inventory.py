@@ -153,13 +153,13 @@ def test_every_template_delimiter_keeps_a_name_from_being_a_host_name(name):
 @pytest.mark.parametrize("name", ["localhost", "LOCALHOST", "LocalHost", "127.0.0.1", "::1"])
 def test_a_name_of_the_controller_is_never_a_host_name_in_any_case(name):
     """A host named so would replace Ansible's implicit localhost in every ``hosts: localhost`` play."""
-    assert names_of([server(name, IDS[0])]) == [(IDS[0], "names the controller (Ansible's localhost)")]
+    assert names_of([server(name, IDS[0])]) == [(IDS[0], "is a name of the controller (Ansible's implicit localhost)")]
 
 
 def test_the_controller_names_are_those_given():
     """The plugin adds ansible.constants.LOCALHOST, which module_utils may not import."""
     assert host_names([server("controller.example.net", IDS[0])], groups=(), hosts=(), controller_names={"Controller.example.net"}) == [
-        (IDS[0], "names the controller (Ansible's localhost)")]
+        (IDS[0], "is a name of the controller (Ansible's implicit localhost)")]
     assert host_names([server("localhost.example.net", IDS[0])], groups=(), hosts=(), controller_names=CONTROLLER_NAMES) == [
         ("localhost.example.net", None)]
 
@@ -190,7 +190,7 @@ def test_an_id_that_another_source_took_fails_before_any_host(groups, hosts, hol
     with pytest.raises(VeeamEMError) as raised:
         names_of([server("vbr01", IDS[1]), server("localhost", IDS[0])], groups={"all", *groups}, hosts=hosts)
     assert str(raised.value) == (
-        f"The backup server {IDS[0]} cannot be a host: its name 'localhost' names the controller (Ansible's localhost), and its id "
+        f"The backup server {IDS[0]} cannot be a host: its name 'localhost' is a name of the controller (Ansible's implicit localhost), and its id "
         f"is the name of a {holder} from another inventory source. Rename that {holder}, or read this EM through one inventory source only.")
     # A server named by EM's name may have an id that is taken: its host is its name.
     assert names_of([server("vbr01", IDS[0])], groups={"all", *groups}, hosts=hosts) == [("vbr01", None)]
