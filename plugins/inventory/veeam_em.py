@@ -18,17 +18,26 @@ description:
     C(free_space) in bytes, and C(free_percent), the free space in percent of the capacity with one decimal, null
     when EM gives no capacity), C(veeam_em_backup_count) (the number of the server's backups) and, with
     O(backups=true), C(veeam_em_backups)."
-  - A server whose EM name is empty, holds a template delimiter (C({{), C({%), C({#)), is C(all),
-    C(ungrouped) or the name of a group the inventory already has (from an earlier source), or is shared
-    with another server, becomes a host named by its id instead, with a warning that says why;
-    C(veeam_em_backup_server.name) still holds EM's exact text. No server is left out.
+  - "A server whose EM name is empty, holds a template delimiter (C({{), C({%), C({#)), names the controller
+    (C(localhost), C(127.0.0.1), C(::1), in any case: Ansible's implicit localhost stays the one that
+    C(hosts: localhost) and C(delegate_to: localhost) reach), is C(all), C(ungrouped) or the name of a group
+    the inventory already has, is the name of a host that an earlier inventory source defined (that host keeps
+    its own variables and groups: EM never sets its C(ansible_host)), is another server's id, or is shared with
+    another server, becomes a host named by its id instead, with a warning that says why;
+    C(veeam_em_backup_server.name) still holds EM's exact text. No server is left out."
+  - Should that id itself be the name of a host or group of an earlier source (the same EM read by two
+    sources, or a host named by a server's id), the source fails with a message that names the server,
+    before any host is added.
   - Every value from EM is marked unsafe, so that no ansible-core ever templates it, and variables are
     set on the hosts themselves, never on a group that happens to share a server's name.
   - One EM session per inventory run, with a request per page of each of three query-service listings
     (backup servers, repositories, backups), that is a logon, three or more reads and a logoff; never a request
     per server or per repository. With O(cache=true) and a warm cache, no request at all.
-  - The cache answers only for the same O(url), O(api_version), credentials and data options as
-    when it was written; it holds a salted hash of the credentials, never the credentials themselves.
+  - As Ansible's own inventory caches, the cache answers for the same source as when it was written, that
+    is the same O(url), O(api_version), O(username) and data options. It holds no password or session id and
+    nothing made from one; so a warm cache also answers a run with another password, or with another
+    O(session_id) (and no O(username)), without asking EM. It does hold the inventory (server names,
+    repositories, backups), so keep O(cache_connection) where only those who may read that can.
   - The configuration file's name must end in C(.veeam_em.yml) or C(.veeam_em.yaml).
   - The connection options are those of M(veeam_em.rest.veeam_em_backup_info), each also read from its
     C(VEEAM_EM_*) environment variable, as the collection's AWX credential type injects them.
@@ -148,6 +157,7 @@ cache_timeout: 3600
 
 import os
 
+from ansible import constants as C
 from ansible.errors import AnsibleParserError
 from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
@@ -162,8 +172,8 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options 
 )
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import VeeamEMError
 from ansible_collections.veeam_em.rest.plugins.module_utils._inventory import (
+    CONTROLLER_NAMES,
     backup_servers,
-    credentials_fingerprint,
     host_names,
 )
 
@@ -197,30 +207,29 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         except VeeamEMError as error:
             raise AnsibleParserError(str(error)) from None
         cache_key = self.get_cache_key(path)
+        source = self._source(settings)
         servers = None
         if self.get_option("cache") and cache:
             try:
                 cached = self._cache[cache_key]
             except KeyError:
                 cached = None
-            if isinstance(cached, dict) and cached.get("source") == self._source(settings, cached.get("source")):
+            if isinstance(cached, dict) and cached.get("source") == source:
                 servers = cached["backup_servers"]
         if servers is None:
             servers = self._fetch(settings)
             if self.get_option("cache"):
-                self._cache[cache_key] = {"source": self._source(settings), "backup_servers": servers}
+                self._cache[cache_key] = {"source": source, "backup_servers": servers}
         self._populate(servers)
 
-    def _source(self, settings, cached_source=None):
-        """What the data depends on, kept with it in the cache: EM, its API version, who asks, and the
-        data options. Who asks is a salted, slow hash of the credentials, never a secret; ``cached_source``
-        lends its salt, so that the same credentials give the same hash."""
-        cached_credentials = cached_source.get("credentials") if isinstance(cached_source, dict) else None
-        salt = cached_credentials.get("salt") if isinstance(cached_credentials, dict) else None
+    def _source(self, settings):
+        """What the data depends on, kept with it in the cache: EM, its API version, the user who asks, and
+        the data options. As Ansible's own inventory caches, nothing secret: the cache is a plain file, and
+        the same source read with another password (or session) is answered from it."""
         return {
             "url": settings.base_url,
             "api_version": settings.api_version,
-            "credentials": credentials_fingerprint(settings, salt),
+            "username": settings.username,
             **{name: self.get_option(name) for name in _DATA_OPTIONS},
         }
 
@@ -248,9 +257,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         would template a plain string); variables go onto the host object itself, never
         through a name that Ansible might resolve to a group.
         """
+        try:
+            names = host_names([entry["backup_server"] for entry in servers], groups={*self.inventory.groups, GROUP},
+                               hosts=set(self.inventory.hosts), controller_names=CONTROLLER_NAMES | set(C.LOCALHOST))
+        except VeeamEMError as error:  # before any change to the inventory
+            raise AnsibleParserError(str(error)) from None
         self.inventory.add_group(GROUP)
         strict = self.get_option("strict")
-        names = host_names([entry["backup_server"] for entry in servers], taken=set(self.inventory.groups))
         for entry, (name, reason) in zip(servers, names):
             server = entry["backup_server"]
             if reason:

@@ -12,19 +12,18 @@ host's backups are exactly what the module returns for them.
 
 ``host_names`` decides which of EM's names may name a host: whoever can name a
 backup server in EM must not be able to choose a name that means something else
-to Ansible (a group, a template).
+to Ansible (a group, a template, the controller, a host of another source or
+another server's).
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 from collections import Counter
 from typing import Any, Collection, Optional
 
 from ansible_collections.veeam_em.rest.plugins.module_utils._backups import BackupSelection, _query, get_backups
 from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient
-from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options import ConnectionSettings
+from ansible_collections.veeam_em.rest.plugins.module_utils._errors import VeeamEMError
 from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import (
     normalize_backup_server,
     normalize_repository,
@@ -71,51 +70,61 @@ def with_free_percent(repository: dict[str, Any]) -> dict[str, Any]:
 #: What starts a Jinja expression, statement or comment: a host name never holds one.
 _TEMPLATE_MARKERS = ("{{", "{%", "{#")
 
+#: The names Ansible gives the controller: its implicit ``localhost`` (ansible.constants.LOCALHOST, which
+#: module_utils may not import; the inventory plugin adds that constant's names to these).
+CONTROLLER_NAMES = frozenset(("localhost", "127.0.0.1", "::1"))
 
-def host_names(servers: list[dict[str, Any]], taken: Collection[str]) -> list[tuple[str, Optional[str]]]:
+
+def host_names(servers: list[dict[str, Any]], groups: Collection[str], hosts: Collection[str],
+               controller_names: Collection[str]) -> list[tuple[str, Optional[str]]]:
     """``(host name, why not EM's name or None)`` for each backup server, in order.
 
     A server is named by EM's name for it unless that name is empty, holds a
-    template delimiter, is one of ``taken`` (``all``, ``ungrouped`` and the groups
-    the inventory has: Ansible resolves a name to a group before a host), or is
-    shared with another server; then by its id (a UUID, checked by the normalizer),
-    with the reason. Servers that share a name are all named by id, so that no
-    host name depends on EM's listing order.
+    template delimiter, names the controller (``controller_names``, in any case, as
+    name resolution ignores case), is one of ``groups`` (``all``, ``ungrouped`` and
+    the groups the inventory has: Ansible resolves a name to a group before a host),
+    is one of ``hosts`` (defined by an earlier inventory source: EM must not choose
+    where Ansible connects for it, nor add it to groups), is another server's id,
+    or is shared with another server; then by its id (a UUID, checked by the
+    normalizer), with the reason. Servers that share a name are all named by id,
+    so that no host name depends on EM's listing order.
+
+    Raises VeeamEMError when a server that must be named by its id finds that id
+    taken by a host or group of another source: no name is left that neither
+    takes nor loses anything.
     """
     counts = Counter(server["name"] for server in servers)
+    ids = {server["id"] for server in servers}
+    controller = {name.casefold() for name in controller_names}
     names = []
     for server in servers:
-        reason = _why_not_a_host_name(server["name"], taken, counts)
+        reason = _why_not_a_host_name(server, groups, hosts, controller, ids, counts)
+        if reason and (server["id"] in groups or server["id"] in hosts):
+            holder = "group" if server["id"] in groups else "host"
+            raise VeeamEMError(
+                f"The backup server {server['id']} cannot be a host: its name {server['name']!r} {reason}, and its id "
+                f"is the name of a {holder} from another inventory source. Rename that {holder}, or read this EM "
+                "through one inventory source only."
+            )
         names.append((server["id"], reason) if reason else (server["name"], None))
     return names
 
 
-def _why_not_a_host_name(name: Optional[str], taken: Collection[str], counts: Counter) -> Optional[str]:
+def _why_not_a_host_name(server: dict[str, Any], groups: Collection[str], hosts: Collection[str],
+                         controller: Collection[str], ids: Collection[str], counts: Counter) -> Optional[str]:
+    name = server["name"]
     if not name or not name.strip():
         return "is empty"
     if any(marker in name for marker in _TEMPLATE_MARKERS):
         return "holds a template delimiter"
-    if name in taken:
+    if name.casefold() in controller:
+        return "is a name of the controller (Ansible's implicit localhost)"
+    if name in groups:
         return "is the name of a group"
+    if name in hosts:
+        return "is the name of a host from another inventory source"
+    if name in ids and name != server["id"]:
+        return "is the id of another backup server"
     if counts[name] > 1:
         return "is shared with another backup server"
     return None
-
-
-#: PBKDF2 rounds for the credentials' fingerprint in the cache: slow to guess a password from.
-_FINGERPRINT_ROUNDS = 100_000
-
-
-def credentials_fingerprint(settings: ConnectionSettings, salt: Optional[str] = None) -> dict[str, str]:
-    """Who asks EM, as ``{salt, hash}``: a cache made for other credentials is not used.
-
-    A salted PBKDF2 hash of user name, password and session id, never the secrets
-    themselves (the cache is a file). A new random salt unless ``salt`` (hex) is given.
-    """
-    try:
-        salt_bytes = bytes.fromhex(salt)
-    except (TypeError, ValueError):  # none given, or not what this function wrote
-        salt_bytes = os.urandom(16)
-    secret = "\0".join(value or "" for value in (settings.username, settings.password, settings.session_id))
-    digest = hashlib.pbkdf2_hmac("sha256", secret.encode("utf-8"), salt_bytes, _FINGERPRINT_ROUNDS)
-    return {"salt": salt_bytes.hex(), "hash": digest.hex()}

@@ -429,16 +429,25 @@ HOSTILE_TEMPLATE_NAME = "{{ lookup('pipe', 'touch veeam_em_pwned_by_server; id -
 HOSTILE_GROUP_NAME = "backup"
 #: Two servers share this name.
 HOSTILE_TWIN_NAME = "twin.example.com"
+#: The name of a host that another inventory source defines (with an ansible_host of its own).
+HOSTILE_HOST_NAME = "vbr01.lab.local"
+#: A name of the controller: as a host, it would take over every ``hosts: localhost`` play.
+HOSTILE_CONTROLLER_NAME = "localhost"
+#: The id of the server named ``all`` (so named by this id), and the name of another server.
+HOSTILE_ID_NAME = "1c9e7b66-8c2f-4d4b-8b9f-6a1e2d3c4b52"
 HOSTILE_DESCRIPTION = "{{ 7*7 }}"
 #: (id, name, description) of each hostile server.
 HOSTILE_SERVERS = (
     ("0b8d6a55-7b1e-4c3a-9a8e-5f0d1c2b3a41", HOSTILE_TEMPLATE_NAME, HOSTILE_DESCRIPTION),
-    ("1c9e7b66-8c2f-4d4b-8b9f-6a1e2d3c4b52", "all", "{% if true %}statement{% endif %}"),
+    (HOSTILE_ID_NAME, "all", "{% if true %}statement{% endif %}"),
     ("2daf8c77-9d30-4e5c-9ca0-7b2f3e4d5c63", "ungrouped", "{# comment #}"),
     ("3eb09d88-ae41-4f6d-8db1-8c304f5e6d74", HOSTILE_GROUP_NAME, HOSTILE_DESCRIPTION),
     ("4fc1ae99-bf52-4a7e-9ec2-9d41506f7e85", HOSTILE_TWIN_NAME, "first of two"),
     ("50d2bfaa-c063-4b8f-8fd3-ae5261708f96", HOSTILE_TWIN_NAME, "second of two"),
     ("61e3c0bb-d174-4c90-90e4-bf6372819fa7", "", "no name"),
+    ("72f5e2dd-e285-4da1-a1b8-c08a93a2b0b8", HOSTILE_CONTROLLER_NAME, HOSTILE_DESCRIPTION),
+    ("83a6f3ee-f396-4eb2-b2c9-d19ba4b3c1c9", HOSTILE_HOST_NAME, "named like a static host"),
+    ("94b7a4ff-a4a7-4fc3-83da-e2acb5c4d2da", HOSTILE_ID_NAME, "named like another's id"),
 )
 HOSTILE_REPOSITORY_NAME = "{{ lookup('pipe', 'touch veeam_em_pwned_by_repository') }}"
 HOSTILE_BACKUP_NAME = "{{ lookup('pipe', 'touch veeam_em_pwned_by_backup') }} {{ 7*7 }}"

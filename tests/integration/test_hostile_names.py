@@ -5,9 +5,10 @@
 The emulator's hostile data set (emulator.data.HOSTILE_SERVERS) names backup servers,
 repositories and backups the way someone who can name things in EM would: templates that
 run a command, ``all``, ``ungrouped``, the name of a static group, a name two servers
-share, no name. Real ``ansible-inventory`` and ``ansible-playbook`` processes read it
-together with a static inventory source; make test runs this file on the oldest and the
-newest ansible-core the collection claims (their templating differs).
+share, no name, ``localhost``, the name of a static host, another server's id. Real
+``ansible-inventory`` and ``ansible-playbook`` processes read it together with a static
+inventory source; make test runs this file on the oldest and the newest ansible-core the
+collection claims (their templating differs).
 """
 
 from __future__ import annotations
@@ -25,17 +26,33 @@ from emulator import data
 
 PLUGIN = "veeam_em.rest.veeam_em"
 GROUP = "veeam_em_backup_servers"
-#: Another inventory source: a static group named like a hostile server, hosts in and outside it.
+#: Another inventory source: a static group and a static host named like hostile servers, hosts in and outside it.
 STATIC_INVENTORY = {
     "all": {
         "vars": {"site": "static-site"},
         "children": {
             data.HOSTILE_GROUP_NAME: {"vars": {"backup_target": "static-nas"}, "hosts": {"nas01": {}}},
             "web": {"hosts": {"web01": {}}},
+            "vbr": {"hosts": {data.HOSTILE_HOST_NAME: {"ansible_host": "10.9.9.9"}}},
         },
     },
 }
-STATIC_HOSTS = {"nas01": {"site": "static-site", "backup_target": "static-nas"}, "web01": {"site": "static-site"}}
+STATIC_HOSTS = {"nas01": {"site": "static-site", "backup_target": "static-nas"}, "web01": {"site": "static-site"},
+                data.HOSTILE_HOST_NAME: {"site": "static-site", "ansible_host": "10.9.9.9"}}
+#: Each static host's groups, and no other.
+STATIC_GROUPS = {"nas01": {data.HOSTILE_GROUP_NAME}, "web01": {"web"}, data.HOSTILE_HOST_NAME: {"vbr"}}
+#: Why each server that is not named by EM's name is named by its id (the warning's words).
+REASONS = {
+    data.HOSTILE_TEMPLATE_NAME: "holds a template delimiter",
+    "all": "is the name of a group",
+    "ungrouped": "is the name of a group",
+    data.HOSTILE_GROUP_NAME: "is the name of a group",
+    data.HOSTILE_TWIN_NAME: "is shared with another backup server",
+    "": "is empty",
+    data.HOSTILE_CONTROLLER_NAME: "is a name of the controller (Ansible's implicit localhost)",
+    data.HOSTILE_HOST_NAME: "is the name of a host from another inventory source",
+    data.HOSTILE_ID_NAME: "is the id of another backup server",
+}
 #: What the inventory configuration does with EM's names: compose, keyed_groups, groups.
 CONSTRUCTED = {
     "compose": {"ansible_host": "veeam_em_backup_server.name ~ '.corp.example.com'",
@@ -86,7 +103,7 @@ def run(command, tmp_path, ansible_env):
 
 def expected_host_names() -> dict[str, str]:
     """Server id -> host name: EM's name where it is safe, else the id."""
-    unsafe = {"", "all", "ungrouped", data.HOSTILE_GROUP_NAME, data.HOSTILE_TWIN_NAME, data.HOSTILE_TEMPLATE_NAME}
+    unsafe = set(REASONS)
     servers = [*((server_id, name) for server_id, name, _description in data.HOSTILE_SERVERS),
                (data.SEED_SERVER_ID, data.SEED_SERVER_NAME), (data.SQL_SERVER_ID, data.SQL_SERVER_NAME),
                (data.LEGACY_SERVER_ID, data.LEGACY_SERVER_NAME)]
@@ -99,13 +116,16 @@ def test_inventory_keeps_em_names_literal_and_away_from_groups(hostile_em, sourc
     hostvars = listing["_meta"]["hostvars"]
     names = expected_host_names()
 
-    # Every EM server is a host, the twins and the unnamed one included; the others keep their static selves.
+    # Every EM server is a host, the twins and the unnamed one included; the others keep their static selves:
+    # their variables (ansible_host too) and their groups, no group of EM's.
     assert set(listing[GROUP]["hosts"]) == set(names.values()) and len(names) == len(hostile_em.data.backup_servers)
     assert set(hostvars) == set(names.values()) | set(STATIC_HOSTS)
     for host, variables in STATIC_HOSTS.items():
         assert hostvars[host] == variables, f"EM's data reached the static host {host}"
-    assert listing[data.HOSTILE_GROUP_NAME]["hosts"] == ["nas01"]
-    assert set(listing["all"]["children"]) >= {"ungrouped", "web", data.HOSTILE_GROUP_NAME, GROUP}
+        assert {group for group, members in listing.items() if host in members.get("hosts", [])} == STATIC_GROUPS[host]
+    assert set(listing["all"]["children"]) >= {"ungrouped", "web", "vbr", data.HOSTILE_GROUP_NAME, GROUP}
+    # Ansible's localhost stays implicit: no host of that name.
+    assert not {host for host in hostvars if host.casefold() in ("localhost", "127.0.0.1", "::1")}
 
     for server_id, host in names.items():
         server = hostile_em.data.backup_servers[server_id]
@@ -118,7 +138,8 @@ def test_inventory_keeps_em_names_literal_and_away_from_groups(hostile_em, sourc
         assert [repository["name"] for repository in variables["veeam_em_repositories"]] == repositories
         assert variables["em_repositories"] == ", ".join(repositories)
         if host == server_id:
-            assert f"The backup server {server_id} becomes the host {server_id}, not {server.name!r}: that name" in " ".join(process.stderr.split())
+            warning = f"The backup server {server_id} becomes the host {server_id}, not {server.name!r}: that name {REASONS[server.name]}."
+            assert warning in " ".join(process.stderr.split())
     # keyed_groups made from EM's names: sanitized group names, no template among them.
     keyed = [group for group in listing if group.startswith(("em_name", "em_repository"))]
     assert keyed and not [group for group in keyed if any(character in group for character in "{}%#")]
@@ -150,6 +171,30 @@ def test_a_play_over_all_hosts_prints_em_names_literally(hostile_em, sources, tm
         assert seen[host]["repositories"] == [repository.name for repository in hostile_em.data.repositories_of(server_id)]
     assert f"ok: [{names[data.HOSTILE_SERVERS[0][0]]}] => {{" in process.stdout
     assert "49" not in "".join(line for line in process.stdout.splitlines() if "msg" in line)
+
+
+def test_a_play_on_localhost_still_runs_on_the_controller(hostile_em, sources, tmp_path, ansible_env):
+    """EM's server named localhost is a host named by its id: ``hosts: localhost`` is Ansible's implicit
+    localhost, with its local connection (as an inventory host it would be an SSH connection, refused)."""
+    result_file = tmp_path / "controller.json"
+    run([str(BIN_DIR / "ansible-playbook"), *sources, str(PLAYBOOKS / "controller.yml"), "-e", f"result_file={result_file}"], tmp_path, ansible_env)
+    assert json.loads(result_file.read_text(encoding="utf-8")) == {
+        "inventory_hostname": "localhost", "connection": "local", "server_id": None, "group_names": []}
+
+
+def test_an_id_taken_by_an_earlier_source_fails_the_source_naming_the_server(hostile_em, sources, tmp_path, ansible_env):
+    """The server named localhost must be named by its id, which a static host already is: the EM source
+    adds no host at all (Ansible, as configured by default, goes on with the other sources and a warning)."""
+    [server_id] = [server_id for server_id, name, _description in data.HOSTILE_SERVERS if name == data.HOSTILE_CONTROLLER_NAME]
+    static = tmp_path / "taken.yml"
+    static.write_text(yaml.safe_dump({"all": {"hosts": {server_id: {"ansible_host": "10.9.9.10"}}}}), encoding="utf-8")
+    process = subprocess.run([str(BIN_DIR / "ansible-inventory"), "-i", str(static), "-i", sources[-1], "--list"], cwd=tmp_path,
+                             env=ansible_env, capture_output=True, text=True, timeout=300, check=False)
+    assert process.returncode == 0 and "Traceback" not in process.stderr, process.stderr
+    assert (f"The backup server {server_id} cannot be a host: its name 'localhost' is a name of the controller (Ansible's implicit localhost), "
+            "and its id is the name of a host from another inventory source.") in " ".join(process.stderr.split())
+    listing = plain(json.loads(process.stdout))
+    assert listing["_meta"]["hostvars"] == {server_id: {"ansible_host": "10.9.9.10"}} and GROUP not in listing
 
 
 def test_module_and_lookup_return_em_names_literally(hostile_em, run_playbook):

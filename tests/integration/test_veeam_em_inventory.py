@@ -167,21 +167,25 @@ def test_one_session_a_request_per_page_and_none_with_a_warm_cache(bulk_em, run_
     assert all("veeam_em_backups" in variables for variables in hosts_of(with_backups.result).values())
 
 
-def test_the_cache_answers_only_for_the_same_api_version_and_credentials(em, run_inventory, tmp_path):
+def test_the_cache_is_keyed_by_the_source_never_by_a_secret(em, run_inventory, tmp_path):
+    """As Ansible's own inventory caches: EM, its API version, the user and the data options; nothing
+    derived from a password or session, so another password is answered from a warm cache."""
     connection = {"url": em.url, "username": EM_USERNAME, "password": EM_PASSWORD, "ca_path": em.ca_path}
     config = {**connection, "cache": True, "cache_plugin": "ansible.builtin.jsonfile", "cache_connection": str(tmp_path / "cache")}
 
-    def requests_for(options) -> int:
+    def requests_for(options, succeeds=True) -> int:
         before = em.stats()["requests"]
         run = run_inventory(options)
-        assert run.returncode == 0, run.output
+        assert (run.returncode == 0) == succeeds, run.output
         return em.stats()["requests"] - before
 
     assert requests_for(config) > 0
     assert requests_for(config) == 0
-    # Another API version, or someone else asking, is not answered from the cache ...
+    assert requests_for({**config, "password": "another password"}) == 0
+    # Another API version, or another user, is not answered from the cache (EM refuses that user: no cache hides it) ...
     assert requests_for({**config, "api_version": "v1_7"}) > 0
     assert requests_for({**config, "api_version": "v1_7"}) == 0
+    assert requests_for({**config, "username": "someone-else"}, succeeds=False) > 0
     logon = requests.post(f"{em.url}/api/sessionMngr/?v=latest", auth=(EM_USERNAME, EM_PASSWORD.encode()), verify=em.ca_path, timeout=5)
     token, session_id = logon.headers["X-RestSvcSessionId"], logon.text.split("<SessionId>")[1].split("<")[0]
     try:
@@ -190,10 +194,13 @@ def test_the_cache_answers_only_for_the_same_api_version_and_credentials(em, run
         assert requests_for({**by_session, "session_id": token}) == 0
     finally:
         requests.delete(f"{em.url}/api/logonSessions/{session_id}", headers={"X-RestSvcSessionId": token}, verify=em.ca_path, timeout=5)
-    # ... and the cache holds no secret of either.
-    for path in (tmp_path / "cache").rglob("*"):
-        if path.is_file():
-            assert EM_PASSWORD.encode() not in path.read_bytes() and token.encode() not in path.read_bytes()
+    # ... and the cache holds the source as it is, no secret and nothing made from one.
+    [cache_file] = [path for path in (tmp_path / "cache").rglob("*") if path.is_file()]
+    text = cache_file.read_text(encoding="utf-8")
+    assert EM_PASSWORD not in text and json.dumps(EM_PASSWORD)[1:-1] not in text and token not in text
+    source = json.loads(json.loads(text).get("__payload__", text))["source"]  # 2.19+ wrap the entry in a payload
+    assert set(source) == {"url", "api_version", "username", "backups", "latest_restore_point"}
+    assert (source["url"], source["username"], source["backups"]) == (f"{em.url}/api", None, False)
 
 
 def test_the_documented_example(em, run_inventory, em_environment, ansible_env, tmp_path):

@@ -10,10 +10,10 @@ import pytest
 
 from ansible_collections.veeam_em.rest.plugins.module_utils import _backups
 from ansible_collections.veeam_em.rest.plugins.module_utils._backups import backup_selection, get_backups
-from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options import connection_settings
+from ansible_collections.veeam_em.rest.plugins.module_utils._errors import VeeamEMError
 from ansible_collections.veeam_em.rest.plugins.module_utils._inventory import (
+    CONTROLLER_NAMES,
     backup_servers,
-    credentials_fingerprint,
     host_names,
     with_free_percent,
 )
@@ -122,11 +122,15 @@ def server(name, server_id):
 IDS = [f"{index:08x}-0000-4000-8000-000000000000" for index in range(10)]
 
 
+def names_of(servers, groups=("all", "ungrouped"), hosts=()):
+    return host_names(servers, groups=groups, hosts=hosts, controller_names=CONTROLLER_NAMES)
+
+
 def test_host_names_are_em_names_where_they_mean_nothing_else():
     servers = [server("vbr01.example.net", IDS[0]), server("{{ lookup('pipe', 'id') }}", IDS[1]), server("all", IDS[2]),
                server("ungrouped", IDS[3]), server("backup", IDS[4]), server("twin", IDS[5]), server("twin", IDS[6]),
                server("", IDS[7]), server(None, IDS[8]), server("x {% raw %}", IDS[9]), server("  ", "a" * 8 + IDS[0][8:])]
-    assert host_names(servers, taken={"all", "ungrouped", "backup"}) == [
+    assert names_of(servers, groups={"all", "ungrouped", "backup"}) == [
         ("vbr01.example.net", None),
         (IDS[1], "holds a template delimiter"),
         (IDS[2], "is the name of a group"),
@@ -143,19 +147,50 @@ def test_host_names_are_em_names_where_they_mean_nothing_else():
 
 @pytest.mark.parametrize("name", ["{# x", "a{{b", "{%"])
 def test_every_template_delimiter_keeps_a_name_from_being_a_host_name(name):
-    assert host_names([server(name, IDS[0])], taken=()) == [(IDS[0], "holds a template delimiter")]
+    assert names_of([server(name, IDS[0])]) == [(IDS[0], "holds a template delimiter")]
 
 
-def test_the_credentials_fingerprint_tells_who_asks_without_the_secrets():
-    alice = connection_settings({"url": "em01", "username": "alice", "password": "s3cret-Pa55"})
-    first = credentials_fingerprint(alice)
-    assert set(first) == {"salt", "hash"} and "s3cret" not in str(first) and "alice" not in str(first)
-    # The same credentials and salt give the same hash; a new salt, another one.
-    assert credentials_fingerprint(alice, first["salt"]) == first
-    assert credentials_fingerprint(alice)["hash"] != first["hash"]
-    for other in ({"username": "alice", "password": "s3cret-Pa56"}, {"username": "bob", "password": "s3cret-Pa55"},
-                  {"session_id": "token-1"}):
-        settings = connection_settings({"url": "em01", **other})
-        assert credentials_fingerprint(settings, first["salt"])["hash"] != first["hash"], other
-    # A salt that this function did not write is replaced, not trusted.
-    assert credentials_fingerprint(alice, "not hex")["salt"] != "not hex"
+@pytest.mark.parametrize("name", ["localhost", "LOCALHOST", "LocalHost", "127.0.0.1", "::1"])
+def test_a_name_of_the_controller_is_never_a_host_name_in_any_case(name):
+    """A host named so would replace Ansible's implicit localhost in every ``hosts: localhost`` play."""
+    assert names_of([server(name, IDS[0])]) == [(IDS[0], "is a name of the controller (Ansible's implicit localhost)")]
+
+
+def test_the_controller_names_are_those_given():
+    """The plugin adds ansible.constants.LOCALHOST, which module_utils may not import."""
+    assert host_names([server("controller.example.net", IDS[0])], groups=(), hosts=(), controller_names={"Controller.example.net"}) == [
+        (IDS[0], "is a name of the controller (Ansible's implicit localhost)")]
+    assert host_names([server("localhost.example.net", IDS[0])], groups=(), hosts=(), controller_names=CONTROLLER_NAMES) == [
+        ("localhost.example.net", None)]
+
+
+def test_a_host_of_another_source_keeps_its_name():
+    """EM must not choose where Ansible connects for a host that the user defined elsewhere (host names are exact)."""
+    servers = [server("vbr01.lab.local", IDS[0]), server("VBR01.lab.local", IDS[1])]
+    assert names_of(servers, hosts={"vbr01.lab.local"}) == [
+        (IDS[0], "is the name of a host from another inventory source"), ("VBR01.lab.local", None)]
+
+
+def test_a_name_that_is_another_servers_id_does_not_merge_the_two():
+    """Else 8 servers would be 7 hosts: the second one's variables over the first one's."""
+    servers = [server("all", IDS[0]), server(IDS[0], IDS[1]), server("vbr02", IDS[2]), server(IDS[2], IDS[3]), server(IDS[4], IDS[4])]
+    assert names_of(servers) == [
+        (IDS[0], "is the name of a group"),
+        (IDS[1], "is the id of another backup server"),
+        ("vbr02", None),
+        (IDS[3], "is the id of another backup server"),
+        (IDS[4], None),  # its own id: named by it as it would be anyway
+    ]
+    assert len({name for name, _reason in names_of(servers)}) == len(servers)
+
+
+@pytest.mark.parametrize(("groups", "hosts", "holder"), [({IDS[0]}, (), "group"), ((), {IDS[0]}, "host")])
+def test_an_id_that_another_source_took_fails_before_any_host(groups, hosts, holder):
+    """No name is left that neither takes another source's host or group nor loses the server."""
+    with pytest.raises(VeeamEMError) as raised:
+        names_of([server("vbr01", IDS[1]), server("localhost", IDS[0])], groups={"all", *groups}, hosts=hosts)
+    assert str(raised.value) == (
+        f"The backup server {IDS[0]} cannot be a host: its name 'localhost' is a name of the controller (Ansible's implicit localhost), and its id "
+        f"is the name of a {holder} from another inventory source. Rename that {holder}, or read this EM through one inventory source only.")
+    # A server named by EM's name may have an id that is taken: its host is its name.
+    assert names_of([server("vbr01", IDS[0])], groups={"all", *groups}, hosts=hosts) == [("vbr01", None)]
