@@ -163,21 +163,36 @@ def _bounds(now: datetime, since: Optional[datetime]) -> list[Optional[datetime]
 
 
 def _newest_of(client: EMClient, batch: list[str], bound: Optional[datetime]) -> dict[str, dict[str, Any]]:
-    """The newest point since ``bound`` of each name of ``batch``, newest first from EM; stops reading
-    once every name has one. One name takes a page of one point."""
-    return _first_per_name(batch, _points_of(client, batch, bound, 1 if len(batch) == 1 else None))
+    """The newest point since ``bound`` of each name of ``batch``."""
+    return _newest_per_name(batch, lambda page_size: _points_of(client, batch, bound, page_size))
 
 
 def _newest_tasks(client: EMClient, batch: list[str], bound: Optional[datetime]) -> dict[str, dict[str, Any]]:
-    """The newest task session since ``bound`` of each VM of ``batch``, with its job ``session``, as ``_newest_of``."""
+    """The newest task session since ``bound`` of each VM of ``batch``, with its job ``session``."""
     params = {"type": "BackupTaskSession", "format": "Entities", "sortDesc": "CreationTime", "filter": _names_filter(batch, bound)}
 
-    def tasks() -> Iterator[tuple[str, dict[str, Any]]]:
-        for entity in _query(client, params, "BackupTaskSessions", "BackupTaskSession", 1 if len(batch) == 1 else None):
+    def tasks(page_size: Optional[int]) -> Iterator[tuple[str, dict[str, Any]]]:
+        for entity in _query(client, params, "BackupTaskSessions", "BackupTaskSession", page_size):
             task = normalize_task_session(entity)
             task["session"] = task_session_job_session(entity)
             yield task["vm_name"] or "", task
-    return _first_per_name(batch, tasks())
+    return _newest_per_name(batch, tasks)
+
+
+def _newest_per_name(batch: list[str], found: Callable[[Optional[int]], Iterator[tuple[str, dict[str, Any]]]]) -> dict[str, dict[str, Any]]:
+    """The newest of the (name, item) pairs that ``found(page size)`` gives newest first, per name of ``batch``.
+
+    One name takes a page of one item, which is the answer unless it is another VM's whose name differs in case
+    only (EM's filter ignores case); then, and for several names, pages of the default size are read until every
+    name has one.
+    """
+    if len(batch) == 1:
+        first = next(found(1), None)
+        if first is None:
+            return {}
+        if first[0] == batch[0]:
+            return {first[0]: first[1]}
+    return _first_per_name(batch, found(None))
 
 
 def _first_per_name(batch: list[str], found: Iterator[tuple[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
