@@ -13,7 +13,8 @@ options:
     description:
       - V(true) returns only each VM's newest restore point, the one with the greatest C(creation_time_utc)
         among all the VM's points in every backup that holds it.
-      - It is found without reading every point. The names go to EM's query service 40 per request,
+      - It is found without reading every point. The names go to EM's query service 40 per request
+        (fewer when long names would make a request line over 8 KiB),
         sorted newest first, first for the points of the last day; only the names left without one are asked
         about again, for the last 8 days and then without a bound. A single VM takes one request
         (plus one to name the backup), whatever the age of its newest point.

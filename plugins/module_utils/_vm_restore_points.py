@@ -7,8 +7,9 @@ Private to veeam_em.rest: not a public API, may change without notice.
 A VM's points are spread over the backups that hold it; EM's query type
 ``VmRestorePoint`` finds them by ``VmDisplayName`` across all of them. The newest
 point per VM is found without reading every point: names go in OR filters of
-``UID_BATCH``, sorted newest first on ``CreationTime`` so that paging stops once
-every name of the batch has a point, and bounded by the same widening windows as a
+up to 40 names (fewer when long names would make a request line over 8 KiB), sorted
+newest first on ``CreationTime`` so that paging stops once every name of the batch has
+a point, and bounded by the same widening windows as a
 backup's newest point (one day, eight days, no bound), each round asking only about
 the names the narrower one left without a point. A single name needs no window: the
 newest of its points is one request of page size 1. The backup holding each point is
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterator, Optional
 
-from ansible_collections.veeam_em.rest.plugins.module_utils._backups import UID_BATCH, _or_filters, _query, _shown
+from ansible_collections.veeam_em.rest.plugins.module_utils._backups import _or_filters, _query, _shown, filter_length, or_filter, value_batches
 from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import (
@@ -77,6 +78,7 @@ def vm_point_selection(names: list[Any], options: dict[str, Any], now: datetime)
                 f"Invalid VM name {_shown(name)}: expected the VM's name as EM shows it (VmDisplayName), "
                 "a non-empty text without line breaks or other control characters."
             )
+        filter_length("VmDisplayName", name)
     since = options.get("since")
     return VmPointSelection(tuple(names), bool(options.get("latest", True)),
                             parse_since(since, now, option="since") if since is not None else None, bool(options.get("last_task")))
@@ -111,7 +113,7 @@ def missing_names(items: list[dict[str, Any]]) -> list[str]:
 
 
 def name_backups(client: EMClient, points: list[dict[str, Any]]) -> None:
-    """Set each point's ``backup`` from its restore point's link, one query per ``UID_BATCH`` restore points."""
+    """Set each point's ``backup`` from its restore point's link, one query per 40 restore points."""
     restore_point_ids = list(dict.fromkeys(point["restore_point"]["id"] for point in points
                                            if point["restore_point"] and point["restore_point"]["id"]))
     backups: dict[str, Optional[dict[str, Optional[str]]]] = {}
@@ -139,8 +141,8 @@ def _latest(names: list[str], bounds: list[Optional[datetime]], newest_of: Newes
         last = round_number == len(bounds) - 1 or len(pending) == 1
         if last:
             bound = bounds[-1]
-        for start in range(0, len(pending), UID_BATCH):
-            for name, item in newest_of(pending[start:start + UID_BATCH], bound).items():
+        for batch in value_batches("VmDisplayName", pending):
+            for name, item in newest_of(batch, bound).items():
                 if last or bound is None or _created(item) >= bound + SLACK:
                     latest[name] = item
         if last:
@@ -211,8 +213,8 @@ def _every_point(client: EMClient, names: list[str], since: Optional[datetime]) 
     """Every point (since ``since``) of each name, newest first, by name (matched exactly)."""
     wanted = set(names)
     every: dict[str, list[dict[str, Any]]] = {}
-    for start in range(0, len(names), UID_BATCH):
-        for name, point in _points_of(client, names[start:start + UID_BATCH], since, None):
+    for batch in value_batches("VmDisplayName", names):
+        for name, point in _points_of(client, batch, since, None):
             if name in wanted:
                 every.setdefault(name, []).append(point)
     for points in every.values():
@@ -230,8 +232,8 @@ def _points_of(client: EMClient, names: list[str], bound: Optional[datetime], pa
 
 
 def _names_filter(names: list[str], bound: Optional[datetime]) -> str:
-    """``VmDisplayName`` is one of ``names`` (at most ``UID_BATCH``), and created since ``bound`` when given."""
-    name_filter = _or_filters("VmDisplayName", [name.replace('"', '""') for name in names])[0]
+    """``VmDisplayName`` is one of ``names`` (a batch of ``value_batches``), and created since ``bound`` when given."""
+    name_filter = or_filter("VmDisplayName", names)
     return f"({name_filter});{creation_time_filter(bound)}" if bound is not None else name_filter
 
 

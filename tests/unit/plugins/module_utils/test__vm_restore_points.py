@@ -166,3 +166,21 @@ def test_every_point_newest_first_since_a_moment(em, client_for):
     expected = [point for point in em.data.vm_restore_points.values() if point.vm_name == "web01" and point.creation_time >= since]
     assert len(dates) == len(expected) == 6 and dates == sorted(dates, reverse=True)
     assert {point["backup"]["name"] for point in item["restore_points"]} == {"SQL Backup", "VM number 0 Backup (Simple backup_1)"}
+
+
+@pytest.mark.parametrize("stem", ["v" * 200, "虚" * 72], ids=["200 ASCII", "72 CJK"])
+def test_a_hundred_long_names_make_no_request_line_over_8_kib(em, client_for, stem):
+    names = [f"{index:02d}{stem}"[:len(stem)] for index in range(100)]
+    with client_for() as client:
+        items = get_vm_restore_points(client, vm_point_selection(names, {}, em.data.now), em.data.now)
+    assert missing_names(items) == names
+    queries = [entry for entry in em.request_log() if "VmRestorePoint" in entry["query"]]
+    assert queries and all(entry["status"] == 200 for entry in queries)
+    assert max(len(f"GET {entry['path']}?{entry['query']} HTTP/1.1") for entry in queries) <= 8 * 1024
+    asked = [name for entry in queries for name in parse_qs(entry["query"])["filter"][0].split(";")[0].strip("()").split(",")]
+    assert set(asked) == {f'VmDisplayName=="{name}"' for name in names}
+
+
+def test_a_name_too_long_for_any_request_is_refused_before_any_request():
+    with pytest.raises(InvalidInputError, match="is too long to be sent to EM as a VmDisplayName"):
+        vm_point_selection(["web01", "虚" * 1000], {}, NOW)
