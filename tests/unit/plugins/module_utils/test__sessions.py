@@ -192,3 +192,23 @@ def test_one_session_by_id_with_its_tasks(em, client_for):
             job_session(client, "00000000-0000-4000-8000-000000000000")
     assert session["id"] == source.id and [task["vm_name"] for task in session["tasks"]] == ['db "01" prod', "sql01", "web01"]
     assert em.stats()["requests_by_route"]["GET /api/backupsessions/<object_id>"] == 2
+
+
+@pytest.mark.parametrize("stem", ["j" * 200, "作" * 72], ids=["200 ASCII", "72 CJK"])
+def test_a_hundred_long_job_names_make_no_request_line_over_8_kib(em, client_for, stem):
+    names = [f"{index:02d}{stem}"[:len(stem)] for index in range(100)]
+    with client_for() as client:
+        sessions, missing = job_sessions(client, names, latest=False, since=em.data.now - timedelta(days=1))
+        assert (sessions, missing) == ([], names)
+        sessions, missing = job_sessions(client, names)
+    assert (sessions, missing) == ([], names)
+    queries = [entry for entry in em.request_log() if entry["path"] == "/api/query"]
+    assert queries and all(entry["status"] == 200 for entry in queries)
+    assert max(len(f"GET {entry['path']}?{entry['query']} HTTP/1.1") for entry in queries) <= 8 * 1024
+    job_queries = [parse_qs(entry["query"]) for entry in queries if "type=Job&" in entry["query"]]
+    assert {term for query in job_queries for term in query["filter"][0].split(",")} == {f'Name=="{name}"' for name in names}
+
+
+def test_a_job_name_too_long_for_any_request_is_refused_before_any_request():
+    with pytest.raises(InvalidInputError, match="is too long to be sent to EM as a JobName"):
+        session_selection(["SQL Backup", "作" * 1000], [], {}, NOW)

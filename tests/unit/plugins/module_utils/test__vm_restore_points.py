@@ -172,8 +172,10 @@ def test_every_point_newest_first_since_a_moment(em, client_for):
 def test_a_hundred_long_names_make_no_request_line_over_8_kib(em, client_for, stem):
     names = [f"{index:02d}{stem}"[:len(stem)] for index in range(100)]
     with client_for() as client:
-        items = get_vm_restore_points(client, vm_point_selection(names, {}, em.data.now), em.data.now)
-    assert missing_names(items) == names
+        items = get_vm_restore_points(client, vm_point_selection(names, {"last_task": True}, em.data.now), em.data.now)
+    assert missing_names(items) == names and all(item["last_task"] is None for item in items)
+    tasks = [entry for entry in em.request_log() if "BackupTaskSession" in entry["query"]]
+    assert tasks and max(len(f"GET {entry['path']}?{entry['query']} HTTP/1.1") for entry in tasks) <= 8 * 1024
     queries = [entry for entry in em.request_log() if "VmRestorePoint" in entry["query"]]
     assert queries and all(entry["status"] == 200 for entry in queries)
     assert max(len(f"GET {entry['path']}?{entry['query']} HTTP/1.1") for entry in queries) <= 8 * 1024
