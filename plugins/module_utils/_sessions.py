@@ -166,15 +166,13 @@ def _latest_sessions(client: EMClient, names: list[str], ids: list[str], since: 
     found: list[dict[str, Any]] = []
     job_ids = ids
     if names or every_job:
-        name_filters = _or_filters("Name", names) if names else [None]
-        jobs = _list_jobs(client, name_filters)
+        wanted = set(names)
+        jobs = _list_jobs(client, _or_filters("Name", names) if names else [None])
         if jobs is None or (every_job and not jobs):
             # The account may not list jobs (or EM lists none): the sessions themselves tell.
-            wanted = set(names)
             found = _newest_per_job(session for session in _sessions_of(client, "JobName" if names else None, names, since)
-                                    if not names or session["job"]["name"] in wanted)
+                                    if every_job or session["job"]["name"] in wanted)
         else:
-            wanted = set(names)
             job_ids = list(dict.fromkeys([*(job["id"] for job in jobs if every_job or job["name"] in wanted), *ids]))
     return found + list(_windowed(client, job_ids, every_job, since, now).values())
 
@@ -253,6 +251,7 @@ def _sessions_of(client: EMClient, field: Optional[str], values: list[str], boun
 
 
 def _newest_per_job(sessions: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The newest of the sessions given per job (by id, else by name)."""
     newest: dict[str, dict[str, Any]] = {}
     for session in sessions:
         key = session["job"]["id"] or session["job"]["name"] or ""
