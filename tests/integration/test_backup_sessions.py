@@ -60,7 +60,7 @@ def queries(em):
 
 def assert_only_queries(em):
     """Never a GET per session or task: logon, queries, logoff."""
-    routes = {route for route in em.stats()["requests_by_route"]}
+    routes = set(em.stats()["requests_by_route"])
     assert routes <= {"POST /api/sessionmngr/", "GET /api/query", "DELETE /api/logonsessions/<session_id>"}, routes
 
 
@@ -232,13 +232,12 @@ def test_a_hundred_jobs_of_thirty_sessions_take_at_most_fifteen_requests(hundred
         result = run_sessions(run_playbook, em, names, {"tasks": True}, with_lookup=False, results=["Failed"])
         assert em.stats()["requests"] <= 15, em.stats()
         assert_only_queries(em)
-        assert [session["id"] for session in result["module"]] == [newest(em, em.data.jobs[data.bulk_job_id(index)]).id
-                                                                  for index in range(HUNDRED_JOBS)]
-        assert [finding["id"] for finding in result["failed_module"]] == [data.bulk_job_id(index) for index in range(HUNDRED_JOBS)
-                                                                          if data.bulk_job_result(index) == "Failed"]
-        assert all(f'{data.bulk_vm_name(index, 0)}: Failed: "{data.SNAPSHOT_REASON}"' in finding["message"]
-                   for index, finding in zip((i for i in range(HUNDRED_JOBS) if data.bulk_job_result(i) == "Failed"),
-                                             result["failed_module"]))
+        expected = [newest(em, em.data.jobs[data.bulk_job_id(index)]).id for index in range(HUNDRED_JOBS)]
+        assert [session["id"] for session in result["module"]] == expected
+        failed = [index for index in range(HUNDRED_JOBS) if data.bulk_job_result(index) == "Failed"]
+        assert [finding["id"] for finding in result["failed_module"]] == [data.bulk_job_id(index) for index in failed]
+        for index, finding in zip(failed, result["failed_module"]):
+            assert f'{data.bulk_vm_name(index, 0)}: Failed: "{data.SNAPSHOT_REASON}"' in finding["message"]
 
 
 def test_every_job_of_112_with_3000_sessions_takes_at_most_forty_requests(every_job_em, run_playbook):
