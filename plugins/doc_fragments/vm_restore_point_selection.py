@@ -34,4 +34,11 @@ options:
       - EM refreshes its data from the backup servers every 15 minutes by default, so allow for that in the bound,
         for example V(26h) for daily backups.
     type: str
+  last_task:
+    description:
+      - V(true) adds C(last_task) to each VM's item, the VM's newest task session (its share of its newest job run, by
+        C(creation_time_utc)) with EM's C(result) and C(reason), so that a gate can say why a VM has no fresh point.
+        Null when EM has none. Read through the query service, one request per 40 VMs and round.
+    type: bool
+    default: false
 """
