@@ -14,6 +14,7 @@ from .app import EmulatorApp
 from .certs import CA_CERT, server_certificate
 from .data import FIXED_BACKUP_IDS, DataSet, build_dataset
 from .faults import FaultRegistry, make_fault
+from .quick_backup import Behaviour, QuickBackupRun, QuickBackups
 from .recorder import Recorder
 from .server import EmulatorServer
 from .sessions import SessionStore
@@ -31,15 +32,16 @@ class Emulator:
     generated backups that many daily restore points, most of them recent; every
     restore point is dated back from the moment the emulator is created; ``bulk_vms``
     puts that many VMs into each of those restore points. ``hostile`` adds objects named
-    by someone who would abuse the names (data.HOSTILE_SERVERS). Usable as a context
-    manager.
+    by someone who would abuse the names (data.HOSTILE_SERVERS). A quick backup's job
+    session runs ``quick_backup_seconds`` unless ``quick_backup()`` says otherwise for its
+    VM. Usable as a context manager.
     """
 
     def __init__(self, state_dir: Path | str, host: str = "127.0.0.1", port: int = 0,
                  username: str = DEFAULT_USERNAME, password: str = DEFAULT_PASSWORD,
                  bulk: int = 0, session_idle_timeout: float = 900.0,
                  cert_kind: str = "valid", bulk_restore_points: int = 0, hostile: bool = False,
-                 bulk_vms: int = 0) -> None:
+                 bulk_vms: int = 0, quick_backup_seconds: float = 1.0) -> None:
         self.state_dir = Path(state_dir)
         self.host = host
         self.username = username
@@ -49,9 +51,10 @@ class Emulator:
         self._sessions = SessionStore(session_idle_timeout)
         self._faults = FaultRegistry()
         self._recorder = Recorder()
-        self._app = EmulatorApp(build_dataset(bulk, bulk_restore_points, hostile=hostile, bulk_vms=bulk_vms),
-                                self._sessions, self._faults,
-                                self._recorder, username, password)
+        data = build_dataset(bulk, bulk_restore_points, hostile=hostile, bulk_vms=bulk_vms)
+        self._quick_backups = QuickBackups(data, quick_backup_seconds)
+        self._app = EmulatorApp(data, self._sessions, self._faults, self._recorder, username, password,
+                                self._quick_backups)
         self._server: EmulatorServer | None = None
         self._bound_port: int | None = None
 
@@ -129,15 +132,18 @@ class Emulator:
 
     @contextmanager
     def test_scope(self) -> Iterator[Emulator]:
-        """One test's use of a shared emulator: fresh counters and no fault before it;
-        after it, no request still running and no EM session left open."""
+        """One test's use of a shared emulator: fresh counters, no fault and the data as built
+        before it; after it, no request still running, what its quick backups changed undone,
+        and no EM session left open."""
         self.clear_faults()
         self.wait_idle()
         self.reset_stats()
+        self.reset_quick_backups()
         yield self
         self.clear_faults()
         if not self.wait_idle():
             raise AssertionError("a request to the emulator is still running")
+        self.reset_quick_backups()
         if self.stats()["live_sessions"]:
             raise AssertionError(f"{self.stats()['live_sessions']} EM session(s) left open")
 
@@ -150,6 +156,22 @@ class Emulator:
         """Make the next ``times`` (None: all) /api requests matching ``method`` and the
         ``path`` regex (searched in the path) suffer a fault; see faults.FAULT_KINDS."""
         self._faults.add(make_fault(kind, method, path, times, params))
+
+    def quick_backup(self, vm_name: str, outcome: str = "success", seconds: float | None = None,
+                     message: str | None = None) -> None:
+        """How the quick backups of ``vm_name`` go: ``success``, ``fail`` (the job session stops
+        Failed, its task with ``message`` as the reason) or ``refuse`` (the task finishes with
+        ``Success="false"`` and ``message``); the job session runs ``seconds`` (None: the default)."""
+        self._quick_backups.behave(vm_name, Behaviour(outcome, seconds, message))
+
+    def quick_backup_runs(self) -> list[QuickBackupRun]:
+        """The job sessions quick backups started, in order."""
+        self._quick_backups.advance()
+        return list(self._quick_backups.runs.values())
+
+    def reset_quick_backups(self) -> None:
+        """Forget every quick backup and how they are to go; remove the restore points they made."""
+        self._quick_backups.reset()
 
     def clear_faults(self) -> None:
         self._faults.clear()

@@ -197,6 +197,30 @@ class DataSet:
         self._in_repository = _group(self.backups.values(), lambda b: b.repository_id)
         self._on_server = _group(self.repositories.values(), lambda r: r.server_id)
         self._vm_points = _group(self.vm_restore_points.values(), lambda p: p.restore_point_id)
+        self._added: list[RestorePoint] = []
+
+    def add_restore_point(self, point: RestorePoint, vm_points: Iterable[VmRestorePoint]) -> None:
+        """Add a restore point a backup made while the emulator runs (a quick backup);
+        ``remove_added_points`` takes every such point away again."""
+        vm_points = list(vm_points)
+        self.restore_points[point.id] = point
+        self._points.setdefault(point.backup_id, []).append(point)
+        for vm_point in vm_points:
+            self.vm_restore_points[vm_point.id] = vm_point
+        self._vm_points[point.id] = vm_points
+        self._added.append(point)
+        self.__dict__.pop("_query_indexes", None)  # the query service's indexes are built anew
+
+    def remove_added_points(self) -> None:
+        """Undo every ``add_restore_point``: the data set is as it was built."""
+        for point in self._added:
+            del self.restore_points[point.id]
+            self._points[point.backup_id].remove(point)
+            for vm_point in self._vm_points.pop(point.id):
+                del self.vm_restore_points[vm_point.id]
+        if self._added:
+            self.__dict__.pop("_query_indexes", None)
+        self._added = []
 
     def children_of(self, backup_id: str) -> list[Backup]:
         """Child backups of a ParentBackup (empty for other backups)."""

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from .data import Backup, BackupServer, DataSet, Repository, RestorePoint, VmRestorePoint
+from .quick_backup import Task
 
 NAMESPACE = "http://www.veeam.com/ent/v1.0"
 ROOT_NS = (
@@ -329,6 +330,23 @@ class Renderer:
                            "RestorePointReference", escape_text(restore_point.name)),
                 self._link(f"{self.em_base}/api/backupFiles/{point.backup_file_id}", "Up",
                            "BackupFileReference", escape_text(file_name))]
+
+    # --- tasks -----------------------------------------------------------------------------
+    def task(self, task: Task) -> bytes:
+        """A quick backup's ``Task``: Running with a Delete link, or Finished with its ``Result``
+        and, when it started a backup, a ``Related`` link to the job session."""
+        url = f"{self.em_base}/api/tasks/{task.id}"
+        links = [_link(url, "Delete", "Task")]
+        result = ""
+        if task.finished:
+            if task.run is not None:
+                links.append(_link(f"{self.em_base}/api/backupSessions/{task.run.id}?format=Entity",
+                                   "Related", "BackupJobSession"))
+            success, message = ("false", task.refusal) if task.refusal is not None else ("true", "Ok")
+            result = f'<Result Success="{success}"><Message>{escape_text(message)}</Message></Result>'
+        return document(f'<Task{ROOT_NS} Type="Task" Href="{url}">{_links(links)}'
+                        f"<TaskId>{task.id}</TaskId><State>{'Finished' if task.finished else 'Running'}</State>"
+                        f"<Operation>QuickBackup</Operation>{result}</Task>")
 
     # --- service documents ---------------------------------------------------------------
     def enterprise_manager(self) -> bytes:
