@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from .data import Backup, DataSet, RestorePoint, VmRestorePoint, stable_id
+from .data import END_PLACEHOLDER, Backup, DataSet, Job, JobSession, RestorePoint, TaskSession, VmRestorePoint, stable_id
 
 #: What a quick backup of a VM comes to: ``success`` (a new point), ``fail`` (the session
 #: stops Failed with a reason) or ``refuse`` (EM finishes the task unsuccessfully).
@@ -51,7 +51,7 @@ class QuickBackupRun:
     vm_name: str
     vm_ref: str
     backup: Backup
-    job_name: str
+    job: Job
     creation_time: datetime
     started: float  # the clock's time at the start
     seconds: float
@@ -62,10 +62,15 @@ class QuickBackupRun:
     vm_restore_point: VmRestorePoint | None = None
     end_time: datetime | None = None
 
-    @property
-    def name(self) -> str:
-        """EM names a job session ``<job name>@<its start, local time>``."""
-        return f"{self.job_name}@{self.creation_time:%Y-%m-%d %H:%M:%S}"
+    def sessions(self) -> tuple[JobSession, list[TaskSession]]:
+        """The job session and its task session as EM shows them now."""
+        end = self.end_time
+        session = JobSession(self.id, self.job.id, self.creation_time, end, "Stopped" if end else "Working",
+                             self.result, 100 if end else 0, False)
+        task = TaskSession(self.task_session_id, self.id, self.vm_name, self.creation_time, end or END_PLACEHOLDER,
+                           "Completed" if end else "InProgress", self.result, self.reason if end else "",
+                           1_073_741_824 if end and self.outcome == "success" else 0)
+        return session, [task]
 
     @property
     def stopped(self) -> bool:
@@ -113,7 +118,7 @@ class QuickBackups:
             self.tasks: dict[str, Task] = {}
             self.runs: dict[str, QuickBackupRun] = {}
             self._numbers = itertools.count(1)
-            self.data.remove_added_points()
+            self.data.forget_runs()
 
     def behave(self, vm_name: str, behaviour: Behaviour) -> None:
         if behaviour.outcome not in OUTCOMES:
@@ -133,18 +138,24 @@ class QuickBackups:
                 task.refusal = f"Cannot find VM {vm_ref} in the jobs of backup server {server}."
                 return task
             backup = self.data.backup_of_vm_point(point)
+            job = self.data.job_of_backup(backup)
+            if job is None:
+                server = self.data.backup_servers[server_id].name
+                task.refusal = f"VM {point.vm_name} is not processed by any job of backup server {server}."
+                return task
             behaviour = self.behaviours.get(point.vm_name, Behaviour())
             if behaviour.outcome == "refuse":
-                task.refusal = behaviour.message or DEFAULT_REFUSE_MESSAGE.format(vm=point.vm_name, job=backup.name)
+                task.refusal = behaviour.message or DEFAULT_REFUSE_MESSAGE.format(vm=point.vm_name, job=job.name)
                 return task
             now = datetime.now(timezone.utc)
             run = QuickBackupRun(
                 stable_id(f"quick-backup-session/{number}/{now.isoformat()}"),
                 stable_id(f"quick-backup-task-session/{number}/{now.isoformat()}"),
-                point.vm_name, vm_ref, backup, backup.name, now, self._clock(),
+                point.vm_name, vm_ref, backup, job, now, self._clock(),
                 self.default_seconds if behaviour.seconds is None else behaviour.seconds,
                 behaviour.outcome, behaviour.message or DEFAULT_FAIL_REASON if behaviour.outcome == "fail" else "")
             self.runs[run.id] = run
+            self.data.put_job_session(*run.sessions())
             task.run = run
             return task
 
@@ -167,6 +178,7 @@ class QuickBackups:
 
     def _stop(self, run: QuickBackupRun) -> None:
         run.end_time = run.creation_time + timedelta(seconds=run.seconds)
+        self.data.put_job_session(*run.sessions())
         if run.outcome != "success":
             return
         point = RestorePoint(stable_id(f"quick-backup-restore-point/{run.id}"), run.backup.id, run.end_time)
