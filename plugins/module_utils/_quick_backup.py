@@ -29,7 +29,7 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMCli
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import InvalidInputError, VeeamEMError
 from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import normalize_job_session, normalize_task
 from ansible_collections.veeam_em.rest.plugins.module_utils._restore_points import parse_duration, point_date
-from ansible_collections.veeam_em.rest.plugins.module_utils._sessions import job_session
+from ansible_collections.veeam_em.rest.plugins.module_utils._sessions import SESSION_URN_PREFIX, add_tasks
 from ansible_collections.veeam_em.rest.plugins.module_utils._vm_restore_points import get_vm_restore_points, vm_point_selection
 
 QUICK_BACKUP_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
@@ -202,7 +202,7 @@ def _poll_task(client: EMClient, run: _Run) -> None:
 def _poll_sessions(client: EMClient, runs: list[_Run]) -> None:
     """The job sessions of ``runs`` as they are now, 40 per query."""
     by_id = {run.session_id: run for run in runs}
-    for uid_filter in _or_filters("UID", [f"urn:veeam:BackupJobSession:{session_id}" for session_id in by_id]):
+    for uid_filter in _or_filters("UID", [f"{SESSION_URN_PREFIX}{session_id}" for session_id in by_id]):
         params = {"type": "BackupJobSession", "format": "Entities", "filter": uid_filter}
         for entity in _query(client, params, "BackupJobSessions", "BackupJobSession"):
             session = normalize_job_session(entity)
@@ -211,11 +211,14 @@ def _poll_sessions(client: EMClient, runs: list[_Run]) -> None:
 
 
 def _read_sessions(client: EMClient, runs: list[_Run], now: Optional[datetime]) -> None:
-    """Each started backup's job session with its task; after the wait (``now`` given), each failed
-    one's reason and the new newest point of each VM whose backup succeeded."""
-    for run in runs:
-        if run.session_id:
-            run.session = run.item["session"] = job_session(client, run.session_id, tasks=True)
+    """Each started backup's job session with its task (the sessions not read yet in one query, their
+    tasks in another); after the wait (``now`` given), each failed one's reason and the new newest
+    point of each VM whose backup succeeded."""
+    started = [run for run in runs if run.session_id]
+    _poll_sessions(client, [run for run in started if run.session is None])
+    add_tasks(client, [run.session for run in started if run.session is not None])
+    for run in started:
+        run.item["session"] = run.session
     if now is None:
         return
     succeeded = []

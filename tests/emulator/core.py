@@ -123,7 +123,8 @@ class Emulator:
 
     def request_log(self) -> list[dict[str, Any]]:
         """One dict per /api request: method, path, query, status (None when the
-        connection was reset), session (whether a valid token was used)."""
+        connection was reset), session (whether a valid token was used), time (when it
+        was answered, ``time.monotonic()``)."""
         return self._recorder.log()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
