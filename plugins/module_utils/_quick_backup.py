@@ -192,7 +192,7 @@ def _poll_task(client: EMClient, run: _Run) -> None:
     run.finished = True
     name = run.item["name"]
     if not task["success"]:
-        run.failure = f"VM {name}: EM refused the quick backup (task {task['id']}): {task['message'] or 'EM gave no reason'}."
+        run.failure = _sentence(f"VM {name}: EM refused the quick backup (task {task['id']}): {task['message'] or 'EM gave no reason'}")
     elif not task["session"] or not task["session"]["id"]:
         run.failure = f"VM {name}: EM finished task {task['id']} without naming the job session of the backup."
     else:
@@ -239,8 +239,13 @@ def _read_sessions(client: EMClient, runs: list[_Run], now: Optional[datetime]) 
 def _failure_message(run: _Run) -> str:
     session = run.session or {}
     reasons = [task["reason"] for task in session.get("tasks", []) if task.get("result") == "Failed" and task.get("reason")]
-    return (f"VM {run.item['name']}: the quick backup failed in job session {session.get('name')!r} (id {session.get('id')}): "
-            f"{' '.join(reasons) if reasons else 'EM gave no reason'}")
+    return _sentence(f"VM {run.item['name']}: the quick backup failed in job session {session.get('name')!r} (id {session.get('id')}): "
+                     f"{' '.join(reasons) if reasons else 'EM gave no reason'}")
+
+
+def _sentence(text: str) -> str:
+    """``text`` ending in a full stop, unless EM's words end it already."""
+    return text if text.rstrip().endswith((".", "!", "?")) else f"{text}."
 
 
 def _timeout_message(pending: list[_Run], wait_timeout: float) -> str:

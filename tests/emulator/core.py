@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from .app import EmulatorApp
 from .certs import CA_CERT, server_certificate
-from .data import FIXED_BACKUP_IDS, DataSet, build_dataset
+from .data import FIXED_BACKUP_IDS, SLASH_BACKUP_ID, DataSet, RestorePoint, VmRestorePoint, build_dataset, stable_id
 from .faults import FaultRegistry, make_fault
 from .quick_backup import Behaviour, QuickBackupRun, QuickBackups
 from .recorder import Recorder
@@ -168,6 +169,14 @@ class Emulator:
         Failed, its task with ``message`` as the reason) or ``refuse`` (the task finishes with
         ``Success="false"`` and ``message``); the job session runs ``seconds`` (None: the default)."""
         self._quick_backups.behave(vm_name, Behaviour(outcome, seconds, message))
+
+    def add_agent_point(self, machine_name: str, hours_ago: float) -> None:
+        """A restore point of ``machine_name`` in the agent backup (``SLASH_BACKUP_ID``), without a
+        ``HierarchyObjRef`` as agent backups have none; taken away again as quick backups are."""
+        when = datetime.now(timezone.utc) - timedelta(hours=hours_ago)
+        point = RestorePoint(stable_id(f"agent-restore-point/{machine_name}"), SLASH_BACKUP_ID, when)
+        self.data.add_restore_point(point, [VmRestorePoint(stable_id(f"agent-vm-restore-point/{machine_name}"), point.id,
+                                                           machine_name, when, "Full", "Full", "")])
 
     def quick_backup_runs(self) -> list[QuickBackupRun]:
         """The job sessions quick backups started, in order."""

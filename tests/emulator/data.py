@@ -138,7 +138,7 @@ class VmRestorePoint:
     creation_time: datetime  # UTC
     algorithm: str
     point_type: str
-    #: The VM in its hypervisor's hierarchy (``HierarchyObjRef``).
+    #: The VM in its hypervisor's hierarchy (``HierarchyObjRef``); "" for a machine an agent backs up.
     hierarchy_ref: str
 
     @property

@@ -316,7 +316,7 @@ class Renderer:
     def vm_restore_point_entity(self, point: VmRestorePoint, ns: str = "") -> str:
         """As the documented entity: ``VmDisplayName`` after ``Name`` (newer versions), a
         Restore action link without Type, three Up links, the mounts links; the VM's name
-        again in ``VmName``."""
+        again in ``VmName``; no ``HierarchyObjRef`` for a machine an agent backs up."""
         url = f"{self.em_base}/api/vmRestorePoints/{point.id}"
         name = escape_text(point.name)
         links = [self._link(f"{url}?action=restore", "Restore"), *self._vm_point_up_links(point),
@@ -329,7 +329,8 @@ class Renderer:
                 f"<CreationTimeUTC>{dotnet_utc(point.creation_time)}</CreationTimeUTC>"
                 f"<VmName>{escape_text(point.vm_name)}</VmName>"
                 f"<Algorithm>{point.algorithm}</Algorithm><PointType>{point.point_type}</PointType>"
-                f"<HierarchyObjRef>{point.hierarchy_ref}</HierarchyObjRef></VmRestorePoint>")
+                f"{f'<HierarchyObjRef>{point.hierarchy_ref}</HierarchyObjRef>' if point.hierarchy_ref else ''}"
+                "</VmRestorePoint>")
 
     def vm_restore_point_ref(self, point: VmRestorePoint, tag: str = "Ref", ns: str = "") -> str:
         url = f"{self.em_base}/api/vmRestorePoints/{point.id}"
