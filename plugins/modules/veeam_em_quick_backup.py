@@ -16,7 +16,7 @@ description:
     when the VMs are protected already. Without O(max_age), every VM named is backed up, so the task
     always changes something.
   - The VM is found through its newest restore point (the way M(veeam_em.rest.veeam_em_vm_restore_point_info)
-    finds it, names matched exactly): the point's C(hierarchy_obj_ref) names the VM to EM, its backup server runs
+    finds it, names matched exactly). The point's C(hierarchy_obj_ref) names the VM to EM, its backup server runs
     the backup. A VM due for a backup without a restore point, or whose point has no C(hierarchy_obj_ref) (agent
     backups, older EM versions), cannot be backed up this way; the task then fails before any backup is started,
     for every VM of the call, naming each such VM and why.
@@ -70,13 +70,13 @@ options:
   wait:
     description:
       - Wait until each backup's job session has stopped, then return each VM's new restore point.
-      - With V(false), return as soon as EM has started each backup: RV(vms[].session) is then the running job
+      - With V(false), return as soon as EM has started each backup. RV(vms[].session) is then the running job
         session (C(state) C(Working), C(result) null).
     type: bool
     default: true
   wait_timeout:
     description:
-      - How long to wait, counted from the moment the last backup was started: whole seconds (V(600)) or a
+      - How long to wait, counted from the moment the last backup was started, in whole seconds (V(600)) or as a
         duration such as V(30m) or V(2h).
       - Then the task fails naming each VM still being backed up and its job session; EM goes on with them.
     type: raw
@@ -87,8 +87,8 @@ options:
     type: int
     default: 5
 notes:
-  - Do not use it as a lookup or in a loop of one VM per item when several VMs are due at once: one task with
-    every VM in O(vm_names) runs their backups side by side.
+  - When several VMs are due at once, prefer one task with every VM in O(vm_names) to a loop of one VM per item.
+    One task runs their backups side by side, in one EM session.
 seealso:
   - module: veeam_em.rest.veeam_em_vm_restore_point_info
   - name: EM REST API, POST /backupServers/{ID}?action=quickbackup
