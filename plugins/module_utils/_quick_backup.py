@@ -295,4 +295,3 @@ def _seconds(value: Any) -> float:
             f"Invalid wait_timeout {_shown(value)}: expected whole seconds (such as 600) or a duration such as 30m or 2h."
         )
     return duration.total_seconds()
-

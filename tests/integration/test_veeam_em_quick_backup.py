@@ -233,7 +233,7 @@ def test_ctrl_c_while_waiting_logs_off(em, ansible_env, tmp_path):
             assert time.monotonic() < deadline and process.poll() is None, "the backup was never polled"
             time.sleep(0.1)
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole foreground group
-        output, _ = process.communicate(timeout=60)
+        output = process.communicate(timeout=60)[0]
     finally:
         if process.poll() is None:
             process.kill()

@@ -69,8 +69,8 @@ def task_document(state, result="", links=""):
 
 
 def test_a_running_task():
-    assert normalize_task(task_document("Running")) == {"id": "task-7", "state": "Running", "finished": False, "success": None,
-                                                         "message": None, "session": None}
+    expected = {"id": "task-7", "state": "Running", "finished": False, "success": None, "message": None, "session": None}
+    assert normalize_task(task_document("Running")) == expected
 
 
 def test_a_finished_task_names_its_job_session():
