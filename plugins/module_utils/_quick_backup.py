@@ -121,21 +121,20 @@ def quick_backup(client: EMClient, request: QuickBackupRequest, now: datetime, c
             document = client.post(f"backupServers/{point['backup_server']['id']}", start_spec(point["hierarchy_obj_ref"]),
                                    params={"action": "quickbackup"})
             runs.append(_Run(item, normalize_task(document.content)["id"]))
-        _wait(client, runs, request, clock() + request.wait_timeout, clock, sleep)
+        running = _wait(client, runs, request, clock() + request.wait_timeout, clock, sleep)
         _read_sessions(client, runs, now)
     except VeeamEMError as error:
-        if isinstance(error, QuickBackupFailed):
-            raise
-        started = _started(runs)
-        raise QuickBackupFailed(f"{error}{started}", items, changed=True) from None
+        raise QuickBackupFailed(f"{error}{_started(runs)}", items, changed=True) from None
     failures = [run.failure for run in runs if run.failure]
+    if running:
+        failures.append(_timeout_message(running, request.wait_timeout))
     if failures:
         raise QuickBackupFailed(" ".join(failures), items, changed=True)
     return {"changed": True, "vms": items}
 
 
 def _newest_points(client: EMClient, names: tuple[str, ...], now: datetime) -> list[dict[str, Any]]:
-    """One item per name: ``{name, backed_up, latest_restore_point, session}``, the point that of exactly that name."""
+    """One item per name: ``{name, backed_up, latest_restore_point, session}``, with a point of exactly that name."""
     selection = vm_point_selection(list(names), {}, now)
     items = []
     for found in get_vm_restore_points(client, selection, now):
@@ -167,8 +166,9 @@ def _cannot_start(item: dict[str, Any]) -> Optional[str]:
 
 
 def _wait(client: EMClient, runs: list[_Run], request: QuickBackupRequest, deadline: float,
-          clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
-    """Poll until every task has finished and, with ``wait``, every job session has stopped."""
+          clock: Callable[[], float], sleep: Callable[[float], None]) -> list[_Run]:
+    """Poll until every task has finished and, with ``wait``, every job session has stopped; the runs
+    still going at ``deadline`` (none when all ended)."""
     while True:
         for run in runs:
             if not run.finished:
@@ -176,12 +176,9 @@ def _wait(client: EMClient, runs: list[_Run], request: QuickBackupRequest, deadl
         if request.wait:
             _poll_sessions(client, [run for run in runs if run.session_id and not run.stopped])
         pending = [run for run in runs if not run.finished or (request.wait and run.session_id and not run.stopped)]
-        if not pending:
-            return
         left = deadline - clock()
-        if left <= 0:
-            _read_sessions(client, runs, None)
-            raise QuickBackupFailed(_timeout_message(pending, request.wait_timeout), [run.item for run in runs], changed=True)
+        if not pending or left <= 0:
+            return pending
         sleep(min(request.poll_interval, left))
 
 
@@ -210,17 +207,15 @@ def _poll_sessions(client: EMClient, runs: list[_Run]) -> None:
                 by_id[session["id"]].session = session
 
 
-def _read_sessions(client: EMClient, runs: list[_Run], now: Optional[datetime]) -> None:
+def _read_sessions(client: EMClient, runs: list[_Run], now: datetime) -> None:
     """Each started backup's job session with its task (the sessions not read yet in one query, their
-    tasks in another); after the wait (``now`` given), each failed one's reason and the new newest
-    point of each VM whose backup succeeded."""
+    tasks in another), each failed one's reason, and the new newest point of each VM whose backup
+    succeeded."""
     started = [run for run in runs if run.session_id]
     _poll_sessions(client, [run for run in started if run.session is None])
     add_tasks(client, [run.session for run in started if run.session is not None])
     for run in started:
         run.item["session"] = run.session
-    if now is None:
-        return
     succeeded = []
     for run in runs:
         if run.session is None or not run.stopped:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from emulator import VM_LEGACY, VM_WEB
+from emulator import VM_LEGACY, VM_TEMPLATE, VM_WEB
 
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import MalformedEntityError, normalize_task
@@ -113,19 +113,23 @@ class FakeClock:
 
 
 def test_the_wait_ends_at_wait_timeout_naming_the_running_session(em, client_for):
-    em.quick_backup(VM_WEB, seconds=3600)
-    em.quick_backup(VM_LEGACY, seconds=0)
+    em.quick_backup(VM_LEGACY, seconds=3600)
+    em.quick_backup(VM_TEMPLATE, seconds=0)
     clock = FakeClock()
     now = datetime.now(timezone.utc)
     with pytest.raises(QuickBackupFailed) as failure:
         with client_for() as client:
-            quick_backup(client, request(vm_names=[VM_WEB, VM_LEGACY], wait_timeout="10", poll_interval=4), now, False, clock, clock.sleep)
+            quick_backup(client, request(vm_names=[VM_LEGACY, VM_WEB, VM_TEMPLATE], max_age="3h", wait_timeout="10", poll_interval=4),
+                         now - timedelta(hours=1), False, clock, clock.sleep)
     assert clock.sleeps == [4, 4, 2], "polls every poll_interval, the last sleep cut to the deadline"
-    running = next(run for run in em.quick_backup_runs() if run.vm_name == VM_WEB)
-    assert f"still running: VM web01 in job session 'SQL Backup@{running.creation_time:%Y-%m-%d %H:%M:%S}' (id {running.id})" in str(failure.value)
+    [running] = [run for run in em.quick_backup_runs() if run.vm_name == VM_LEGACY]
+    assert str(failure.value) == (f"Gave up waiting 10 s (wait_timeout) after the last quick backup was started; still running: "
+                                  f"VM hv-legacy in job session 'Hyper-V Cluster Backup@{running.creation_time:%Y-%m-%d %H:%M:%S}' "
+                                  f"(id {running.id}). EM goes on with them: nothing was cancelled.")
     assert failure.value.changed is True
-    web01, legacy = failure.value.vms
-    assert (web01["session"]["state"], legacy["session"]["result"]) == ("Working", "Success")
+    legacy, web01, template = failure.value.vms
+    assert (legacy["session"]["state"], template["session"]["result"]) == ("Working", "Success")
+    assert (web01["backed_up"], web01["session"]) == (False, None), "a fresh VM is left alone, and still reported"
     tasks_read = [entry["path"] for entry in em.request_log() if entry["path"].startswith("/api/tasks/")]
     assert tasks_read == ["/api/tasks/task-1", "/api/tasks/task-2"], "a finished task is not read again"
 
