@@ -134,15 +134,9 @@ def quick_backup(client: EMClient, request: QuickBackupRequest, now: datetime, c
 
 
 def _newest_points(client: EMClient, names: tuple[str, ...], now: datetime) -> list[dict[str, Any]]:
-    """One item per name: ``{name, backed_up, latest_restore_point, session}``, with a point of exactly that name."""
-    selection = vm_point_selection(list(names), {}, now)
-    items = []
-    for found in get_vm_restore_points(client, selection, now):
-        point = found["latest_restore_point"]
-        items.append({"name": found["name"], "backed_up": False,
-                      "latest_restore_point": point if point and point["vm_name"] == found["name"] else None,
-                      "session": None})
-    return items
+    """One item per name: ``{name, backed_up, latest_restore_point, session}`` (names matched exactly)."""
+    return [{"name": found["name"], "backed_up": False, "latest_restore_point": found["latest_restore_point"], "session": None}
+            for found in get_vm_restore_points(client, vm_point_selection(list(names), {}, now), now)]
 
 
 def _due(item: dict[str, Any], max_age: Optional[timedelta], now: datetime) -> bool:
