@@ -261,6 +261,22 @@ class EMClient:
             response, body = self._send("GET", url, params=params)
         return self._document(response, body, "GET", url)
 
+    def post(self, path: str, body: bytes, params: Optional[dict[str, str]] = None) -> Document:
+        """POST an XML document to an EM action and parse the answer (``202 Accepted`` and a ``Task``).
+
+        Sent at most once: an action EM may have received is never sent again, so it
+        is retried only when no connection could be made. A 401 means EM refused the
+        session before acting: the session is renewed and the request sent once more.
+        """
+        url = self.url(path)
+        headers = {"Content-Type": "application/xml; charset=utf-8"}
+        response, answer = self._send("POST", url, params=params, data=body, headers=headers)
+        if response.status_code == 401 and self._session_id:
+            self._session_id = None
+            self._logon()
+            response, answer = self._send("POST", url, params=params, data=body, headers=headers)
+        return self._document(response, answer, "POST", url)
+
     def get_link(self, href: str, params: Optional[dict[str, str]] = None) -> Document:
         """GET a resource EM linked to, rebased onto the configured URL.
 

@@ -36,6 +36,8 @@ _DICT_METHODS = frozenset(name for name in dir(dict) if not name.startswith("_")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NOT_IDENTIFIER = re.compile(r"\W+")
 #: An id as EM gives them (``c213fbfa-7b9e-4772-9ddc-3ecbdcc3fc70``), in any case.
+#: A task's id as EM gives them (``task-7``): safe in a URL path.
+_TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 
@@ -129,6 +131,37 @@ def normalize_vm_restore_point(entity: dict[str, Any]) -> dict[str, Any]:
         "restore_point": _first_linked(entity, frozenset({"RestorePointReference"})),
         "backup": None,
         "href": strip_query(entity.get("@Href")),
+    }
+
+
+def normalize_task(content: dict[str, Any]) -> dict[str, Any]:
+    """A ``<Task>`` (EM's answer to an action): ``{id, state, finished, success, message, session}``.
+
+    ``success`` and ``message`` come from ``<Result Success="..."><Message>`` once EM sends
+    them (None before); ``session`` is ``{id, name, href}`` of the job session a quick backup
+    started, from the finished task's link of type ``BackupJobSession`` (None without one).
+    A task's id is no UUID but ``task-<n>``; it goes into the URL that reads the task again,
+    so anything but letters, digits, ``.``, ``_`` and ``-`` fails the call.
+    """
+    task_id = _element_text(content, "TaskId")
+    if not task_id or not _TASK_ID.fullmatch(task_id):
+        raise MalformedEntityError(
+            "EM answered with a task whose TaskId is not an id such as task-7: the answer is not used "
+            "(is something between Ansible and EM changing EM's answers?)."
+        )
+    state = _element_text(content, "State")
+    result = content.get("Result")
+    success = message = None
+    if isinstance(result, dict):
+        success = str(result.get("@Success", "")).lower() == "true"
+        message = _element_text(result, "Message")
+    return {
+        "id": task_id,
+        "state": state,
+        "finished": state == "Finished",
+        "success": success,
+        "message": message,
+        "session": _first_linked(content, frozenset({"BackupJobSession"})),
     }
 
 

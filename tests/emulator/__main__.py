@@ -41,6 +41,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="daily runs of each generated job")
     parser.add_argument("--session-idle-timeout", type=float, default=900.0,
                         help="seconds without a request before a session expires")
+    parser.add_argument("--quick-backup-seconds", type=float, default=1.0,
+                        help="how long the job session of a quick backup runs")
     parser.add_argument("--cert-kind", choices=CERT_KINDS, default="valid")
     parser.add_argument("--hostile", action="store_true",
                         help="add servers, repositories and backups named to abuse templating and host names")
@@ -57,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
                         session_idle_timeout=args.session_idle_timeout,
                         cert_kind=args.cert_kind, bulk_restore_points=args.bulk_restore_points,
                         bulk_vms=args.bulk_vms, hostile=args.hostile,
-                        bulk_jobs=args.bulk_jobs, bulk_job_sessions=args.bulk_job_sessions)
+                        bulk_jobs=args.bulk_jobs, bulk_job_sessions=args.bulk_job_sessions,
+                        quick_backup_seconds=args.quick_backup_seconds)
     with emulator:
         info = json.dumps({"url": emulator.url, "ca_path": emulator.ca_path,
                            "username": args.username, "password": args.password,

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus
+from xml.etree import ElementTree
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
@@ -37,8 +38,9 @@ from .data import (
 )
 from .faults import Fault, FaultRegistry
 from .query import QueryError, QueryPage, parse_query, run_query
+from .quick_backup import NO_TASK_MESSAGE, QuickBackups
 from .recorder import Recorder
-from .render import ROOT_NS, SUPPORTED_VERSIONS, Renderer, document, error_document
+from .render import NAMESPACE, ROOT_NS, SUPPORTED_VERSIONS, Renderer, document, error_document
 from .sessions import Session, SessionStore
 
 # Set in the WSGI environ when the server must reset the connection without answering.
@@ -79,6 +81,7 @@ _URL_MAP = Map(
         _get("/api/repositories/<object_id>/backups", "repository_backups"),
         _get("/api/backupservers", "backup_servers"),
         _get("/api/backupservers/<object_id>", "backup_server"),
+        Rule("/api/backupservers/<object_id>", endpoint="backup_server_action", methods=["POST"]),
         _get("/api/backupservers/<object_id>/repositories", "server_repositories"),
         _get("/api/restorepoints", "restore_points"),
         _get("/api/restorepoints/<object_id>", "restore_point"),
@@ -93,6 +96,7 @@ _URL_MAP = Map(
         _get("/api/backupsessions/<object_id>/tasksessions", "session_tasks"),
         _get("/api/backuptasksessions/<object_id>", "task_session"),
         _get("/api/query", "query"),
+        _get("/api/tasks/<task_id>", "task"),
     ],
     strict_slashes=False,
 )
@@ -161,6 +165,20 @@ def _dotnet_url_encode(value: str) -> str:
     return re.sub(r"%[0-9A-F]{2}", lambda match: match.group(0).lower(), encoded)
 
 
+def _quick_backup_vm_ref(request: Request) -> str | None:
+    """The ``VmRef`` of a ``QuickBackupStartupSpec`` body in EM's namespace; None for any other body."""
+    if "xml" not in (request.content_type or "").lower():
+        return None
+    try:
+        root = ElementTree.fromstring(request.get_data())
+    except ElementTree.ParseError:
+        return None
+    vm_ref = root.find(f"{{{NAMESPACE}}}VmRef")
+    if root.tag != f"{{{NAMESPACE}}}QuickBackupStartupSpec" or vm_ref is None or not (vm_ref.text or "").strip():
+        return None
+    return vm_ref.text.strip()
+
+
 def _trickled(body: bytes, interval: float) -> Iterator[bytes]:
     """``body`` one byte at a time, ``interval`` seconds apart: an answer that never times out a read."""
     for index in range(len(body)):
@@ -190,8 +208,9 @@ class EmulatorApp:
     counted) for tests that run the emulator in another process."""
 
     def __init__(self, data: DataSet, sessions: SessionStore, faults: FaultRegistry,
-                 recorder: Recorder, username: str, password: str) -> None:
+                 recorder: Recorder, username: str, password: str, quick_backups: QuickBackups) -> None:
         self.data = data
+        self.quick_backups = quick_backups
         self.sessions = sessions
         self.faults = faults
         self.recorder = recorder
@@ -245,6 +264,8 @@ class EmulatorApp:
                 call, self.data.job_sessions, object_id, TaskSession, self.data.tasks_of_session),
             "task_session": lambda call, object_id: self._item(call, self.data.task_sessions, object_id),
             "query": self._query,
+            "backup_server_action": self._backup_server_action,
+            "task": self._task,
         }
 
     def stats(self) -> dict[str, Any]:
@@ -279,6 +300,7 @@ class EmulatorApp:
                                   "(request line too long)", 414, False)
             return Response("<h2>Bad Request - Request URL Too Long</h2>", status=414, content_type="text/html")
         call = _Call(request, Renderer(self.data, request.host_url.rstrip("/")))
+        self.quick_backups.advance()
         route = "(unmatched)"
         status: int | None = None
         body_bytes = 0
@@ -448,6 +470,26 @@ class EmulatorApp:
     @staticmethod
     def _not_found(object_id: str) -> Response:
         return error_response(404, f"Object with ID [{object_id}] was not found.")
+
+    def _backup_server_action(self, call: _Call, object_id: str) -> Response:
+        """``POST /api/backupServers/{ID}?action=quickbackup`` with a ``QuickBackupStartupSpec``: 202 and a Task."""
+        if object_id not in self.data.backup_servers:
+            return self._not_found(object_id)
+        action = call.params.get("action", "")
+        if action.lower() != "quickbackup":
+            return error_response(400, f"Action [{action}] is not supported for a backup server.")
+        vm_ref = _quick_backup_vm_ref(call.request)
+        if vm_ref is None:
+            return error_response(400, "The request body is not a valid QuickBackupStartupSpec with a VmRef.")
+        task = self.quick_backups.start(object_id, vm_ref, call.session.session_id)
+        return xml_response(call.renderer.task(task), 202)
+
+    def _task(self, call: _Call, task_id: str) -> Response:
+        """A task, only in the logon session that started it (EM answers 500 in any other)."""
+        task = self.quick_backups.read_task(task_id, call.session.session_id)
+        if task is None:
+            return error_response(500, NO_TASK_MESSAGE.format(task=task_id))
+        return xml_response(call.renderer.task(task))
 
     def _query(self, call: _Call) -> Response:
         try:

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from .app import EmulatorApp
 from .certs import CA_CERT, server_certificate
-from .data import FIXED_BACKUP_IDS, DataSet, build_dataset
+from .data import FIXED_BACKUP_IDS, SLASH_BACKUP_ID, DataSet, RestorePoint, VmRestorePoint, build_dataset, stable_id
 from .faults import FaultRegistry, make_fault
+from .quick_backup import Behaviour, QuickBackupRun, QuickBackups
 from .recorder import Recorder
 from .server import EmulatorServer
 from .sessions import SessionStore
@@ -33,15 +35,17 @@ class Emulator:
     puts that many VMs into each of those restore points. ``hostile`` adds objects named
     by someone who would abuse the names (data.HOSTILE_SERVERS). ``bulk_jobs`` adds that many
     generated jobs (named and placed as the generated backups), each with ``bulk_job_sessions``
-    daily runs (data.bulk_job_result gives the newest one's result). Usable as a context
-    manager.
+    daily runs (data.bulk_job_result gives the newest one's result). A quick backup's job
+    session runs ``quick_backup_seconds`` unless ``quick_backup()`` says otherwise for its
+    VM. Usable as a context manager.
     """
 
     def __init__(self, state_dir: Path | str, host: str = "127.0.0.1", port: int = 0,
                  username: str = DEFAULT_USERNAME, password: str = DEFAULT_PASSWORD,
                  bulk: int = 0, session_idle_timeout: float = 900.0,
                  cert_kind: str = "valid", bulk_restore_points: int = 0, hostile: bool = False,
-                 bulk_vms: int = 0, bulk_jobs: int = 0, bulk_job_sessions: int = 0) -> None:
+                 bulk_vms: int = 0, bulk_jobs: int = 0, bulk_job_sessions: int = 0,
+                 quick_backup_seconds: float = 1.0) -> None:
         self.state_dir = Path(state_dir)
         self.host = host
         self.username = username
@@ -51,10 +55,11 @@ class Emulator:
         self._sessions = SessionStore(session_idle_timeout)
         self._faults = FaultRegistry()
         self._recorder = Recorder()
-        self._app = EmulatorApp(build_dataset(bulk, bulk_restore_points, hostile=hostile, bulk_vms=bulk_vms,
-                                              bulk_jobs=bulk_jobs, bulk_job_sessions=bulk_job_sessions),
-                                self._sessions, self._faults,
-                                self._recorder, username, password)
+        data = build_dataset(bulk, bulk_restore_points, hostile=hostile, bulk_vms=bulk_vms,
+                             bulk_jobs=bulk_jobs, bulk_job_sessions=bulk_job_sessions)
+        self._quick_backups = QuickBackups(data, quick_backup_seconds)
+        self._app = EmulatorApp(data, self._sessions, self._faults, self._recorder, username, password,
+                                self._quick_backups)
         self._server: EmulatorServer | None = None
         self._bound_port: int | None = None
 
@@ -119,7 +124,8 @@ class Emulator:
 
     def request_log(self) -> list[dict[str, Any]]:
         """One dict per /api request: method, path, query, status (None when the
-        connection was reset), session (whether a valid token was used)."""
+        connection was reset), session (whether a valid token was used), time (when it
+        was answered, ``time.monotonic()``)."""
         return self._recorder.log()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
@@ -132,15 +138,18 @@ class Emulator:
 
     @contextmanager
     def test_scope(self) -> Iterator[Emulator]:
-        """One test's use of a shared emulator: fresh counters and no fault before it;
-        after it, no request still running and no EM session left open."""
+        """One test's use of a shared emulator: fresh counters, no fault and the data as built
+        before it; after it, no request still running, what its quick backups changed undone,
+        and no EM session left open."""
         self.clear_faults()
         self.wait_idle()
         self.reset_stats()
+        self.reset_quick_backups()
         yield self
         self.clear_faults()
         if not self.wait_idle():
             raise AssertionError("a request to the emulator is still running")
+        self.reset_quick_backups()
         if self.stats()["live_sessions"]:
             raise AssertionError(f"{self.stats()['live_sessions']} EM session(s) left open")
 
@@ -153,6 +162,30 @@ class Emulator:
         """Make the next ``times`` (None: all) /api requests matching ``method`` and the
         ``path`` regex (searched in the path) suffer a fault; see faults.FAULT_KINDS."""
         self._faults.add(make_fault(kind, method, path, times, params))
+
+    def quick_backup(self, vm_name: str, outcome: str = "success", seconds: float | None = None,
+                     message: str | None = None) -> None:
+        """How the quick backups of ``vm_name`` go: ``success``, ``fail`` (the job session stops
+        Failed, its task with ``message`` as the reason) or ``refuse`` (the task finishes with
+        ``Success="false"`` and ``message``); the job session runs ``seconds`` (None: the default)."""
+        self._quick_backups.behave(vm_name, Behaviour(outcome, seconds, message))
+
+    def add_agent_point(self, machine_name: str, hours_ago: float) -> None:
+        """A restore point of ``machine_name`` in the agent backup (``SLASH_BACKUP_ID``), without a
+        ``HierarchyObjRef`` as agent backups have none; taken away again as quick backups are."""
+        when = datetime.now(timezone.utc) - timedelta(hours=hours_ago)
+        point = RestorePoint(stable_id(f"agent-restore-point/{machine_name}"), SLASH_BACKUP_ID, when)
+        self.data.add_restore_point(point, [VmRestorePoint(stable_id(f"agent-vm-restore-point/{machine_name}"), point.id,
+                                                           machine_name, when, "Full", "Full", "")])
+
+    def quick_backup_runs(self) -> list[QuickBackupRun]:
+        """The job sessions quick backups started, in order."""
+        self._quick_backups.advance()
+        return list(self._quick_backups.runs.values())
+
+    def reset_quick_backups(self) -> None:
+        """Forget every quick backup and how they are to go; remove the restore points they made."""
+        self._quick_backups.reset()
 
     def clear_faults(self) -> None:
         self._faults.clear()

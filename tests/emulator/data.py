@@ -138,7 +138,7 @@ class VmRestorePoint:
     creation_time: datetime  # UTC
     algorithm: str
     point_type: str
-    #: The VM in its hypervisor's hierarchy (``HierarchyObjRef``).
+    #: The VM in its hypervisor's hierarchy (``HierarchyObjRef``); "" for a machine an agent backs up.
     hierarchy_ref: str
 
     @property
@@ -254,6 +254,56 @@ class DataSet:
         self._job_sessions = _group(self.job_sessions.values(), lambda s: s.job_id)
         self._tasks = _group(self.task_sessions.values(), lambda t: t.session_id)
         self._job_by_name = {(job.server_id, job.name): job for job in self.jobs.values()}
+        #: What quick backups added while the emulator runs (``forget_runs`` takes it away).
+        self._added_points: list[RestorePoint] = []
+        self._added_sessions: list[str] = []
+
+    def add_restore_point(self, point: RestorePoint, vm_points: Iterable[VmRestorePoint]) -> None:
+        """Add a restore point a backup made while the emulator runs (a quick backup)."""
+        vm_points = list(vm_points)
+        self.restore_points[point.id] = point
+        self._points.setdefault(point.backup_id, []).append(point)
+        for vm_point in vm_points:
+            self.vm_restore_points[vm_point.id] = vm_point
+        self._vm_points[point.id] = vm_points
+        self._added_points.append(point)
+        self._changed()
+
+    def put_job_session(self, session: JobSession, tasks: list[TaskSession]) -> None:
+        """Add a job session started while the emulator runs, or replace it (and its tasks) as it goes on."""
+        if session.id not in self.job_sessions:
+            self._added_sessions.append(session.id)
+        else:
+            sessions = self._job_sessions[session.job_id]
+            sessions.remove(self.job_sessions[session.id])
+            for task in self._tasks.pop(session.id, []):
+                del self.task_sessions[task.id]
+        self.job_sessions[session.id] = session
+        self._job_sessions.setdefault(session.job_id, []).append(session)
+        for task in tasks:
+            self.task_sessions[task.id] = task
+        self._tasks[session.id] = list(tasks)
+        self._changed()
+
+    def forget_runs(self) -> None:
+        """Undo every ``add_restore_point`` and ``put_job_session``: the data set is as it was built."""
+        for point in self._added_points:
+            del self.restore_points[point.id]
+            self._points[point.backup_id].remove(point)
+            for vm_point in self._vm_points.pop(point.id):
+                del self.vm_restore_points[vm_point.id]
+        for session_id in self._added_sessions:
+            session = self.job_sessions.pop(session_id)
+            self._job_sessions[session.job_id].remove(session)
+            for task in self._tasks.pop(session_id, []):
+                del self.task_sessions[task.id]
+        if self._added_points or self._added_sessions:
+            self._changed()
+        self._added_points, self._added_sessions = [], []
+
+    def _changed(self) -> None:
+        """Drop the query service's indexes: they are built anew on the next query."""
+        self.__dict__.pop("_query_indexes", None)
 
     def sessions_of_job(self, job_id: str) -> list[JobSession]:
         """A job's sessions, oldest first."""

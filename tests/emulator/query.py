@@ -295,7 +295,7 @@ def _no_index(_data: DataSet) -> None:
 
 
 def _cached(data: DataSet, key: tuple, build: Callable[[], Any]) -> Any:
-    """An index of ``data``, built on first use (the data set never changes)."""
+    """An index of ``data``, built on first use (dropped when a quick backup adds a point)."""
     indexes = data.__dict__.setdefault("_query_indexes", {})
     if key not in indexes:
         indexes[key] = build()

@@ -3,12 +3,14 @@
 """Counters and the request log that tests read to check how a client behaved
 (how many requests, connections, logons, logoffs).
 
-The log holds only method, path, query, status and whether a valid session was used:
-never credentials, Authorization headers or tokens.
+The log holds only method, path, query, status, whether a valid session was used and when
+the request was answered (``time.monotonic()``): never credentials, Authorization headers or
+tokens.
 """
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -51,7 +53,7 @@ class Recorder:
             self._bytes_sent += body_bytes
             self._by_route[f"{method} {route}"] += 1
             self._log.append({"method": method, "path": path, "query": query,
-                              "status": status, "session": session})
+                              "status": status, "session": session, "time": time.monotonic()})
 
     def counters(self) -> dict[str, Any]:
         with self._lock:

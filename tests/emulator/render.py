@@ -30,6 +30,7 @@ from .data import (
     TaskSession,
     VmRestorePoint,
 )
+from .quick_backup import Task
 
 NAMESPACE = "http://www.veeam.com/ent/v1.0"
 ROOT_NS = (
@@ -315,7 +316,7 @@ class Renderer:
     def vm_restore_point_entity(self, point: VmRestorePoint, ns: str = "") -> str:
         """As the documented entity: ``VmDisplayName`` after ``Name`` (newer versions), a
         Restore action link without Type, three Up links, the mounts links; the VM's name
-        again in ``VmName``."""
+        again in ``VmName``; no ``HierarchyObjRef`` for a machine an agent backs up."""
         url = f"{self.em_base}/api/vmRestorePoints/{point.id}"
         name = escape_text(point.name)
         links = [self._link(f"{url}?action=restore", "Restore"), *self._vm_point_up_links(point),
@@ -328,7 +329,8 @@ class Renderer:
                 f"<CreationTimeUTC>{dotnet_utc(point.creation_time)}</CreationTimeUTC>"
                 f"<VmName>{escape_text(point.vm_name)}</VmName>"
                 f"<Algorithm>{point.algorithm}</Algorithm><PointType>{point.point_type}</PointType>"
-                f"<HierarchyObjRef>{point.hierarchy_ref}</HierarchyObjRef></VmRestorePoint>")
+                f"{f'<HierarchyObjRef>{point.hierarchy_ref}</HierarchyObjRef>' if point.hierarchy_ref else ''}"
+                "</VmRestorePoint>")
 
     def vm_restore_point_ref(self, point: VmRestorePoint, tag: str = "Ref", ns: str = "") -> str:
         url = f"{self.em_base}/api/vmRestorePoints/{point.id}"
@@ -428,6 +430,23 @@ class Renderer:
         return [self._owner_link(self.data.jobs[session.job_id].server_id),
                 self._link(f"{self.em_base}/api/backupSessions/{session.id}", "Up", "BackupJobSessionReference",
                            escape_text(self.data.session_name(session)))]
+
+    # --- tasks -----------------------------------------------------------------------------
+    def task(self, task: Task) -> bytes:
+        """A quick backup's ``Task``: Running with a Delete link, or Finished with its ``Result``
+        and, when it started a backup, a ``Related`` link to the job session."""
+        url = f"{self.em_base}/api/tasks/{task.id}"
+        links = [_link(url, "Delete", "Task")]
+        result = ""
+        if task.finished:
+            if task.run is not None:
+                links.append(_link(f"{self.em_base}/api/backupSessions/{task.run.id}?format=Entity",
+                                   "Related", "BackupJobSession"))
+            success, message = ("false", task.refusal) if task.refusal is not None else ("true", "Ok")
+            result = f'<Result Success="{success}"><Message>{escape_text(message)}</Message></Result>'
+        return document(f'<Task{ROOT_NS} Type="Task" Href="{url}">{_links(links)}'
+                        f"<TaskId>{task.id}</TaskId><State>{'Finished' if task.finished else 'Running'}</State>"
+                        f"<Operation>QuickBackup</Operation>{result}</Task>")
 
     # --- service documents ---------------------------------------------------------------
     def enterprise_manager(self) -> bytes:

@@ -99,6 +99,32 @@ def test_logon_is_not_retried_once_sent(em, client_for):
     assert methods(em) == [("POST", 503)]
 
 
+QUICK_BACKUP = "backupServers/d48b9c09-d954-4515-9b75-57bc65ddbfdb"
+START_SPEC = b'<QuickBackupStartupSpec xmlns="http://www.veeam.com/ent/v1.0"><VmRef>urn:x</VmRef></QuickBackupStartupSpec>'
+
+
+def test_an_action_is_posted_as_xml_and_its_202_task_parsed(em, client_for):
+    with client_for() as client:
+        document = client.post(QUICK_BACKUP, START_SPEC, params={"action": "quickbackup"})
+    assert (document.status, document.root, document.content["State"]) == (202, "Task", "Running")
+    assert methods(em) == [("POST", 201), ("POST", 202), ("DELETE", 204)]
+
+
+def test_an_action_em_may_have_received_is_never_sent_twice(em, client_for):
+    em.inject("status", method="POST", path="^/api/backupServers/", status=503, times=1)
+    with pytest.raises(APIError, match="HTTP 503 for POST"):
+        with client_for(retries=3) as client:
+            client.post(QUICK_BACKUP, START_SPEC, params={"action": "quickbackup"})
+    assert methods(em) == [("POST", 201), ("POST", 503), ("DELETE", 204)]
+
+
+def test_an_action_refused_for_an_expired_session_is_sent_again_after_a_new_logon(em, client_for):
+    em.inject("expire_session", method="POST", path="^/api/backupServers/", times=1)
+    with client_for() as client:
+        assert client.post(QUICK_BACKUP, START_SPEC, params={"action": "quickbackup"}).status == 202
+    assert methods(em) == [("POST", 201), ("POST", 401), ("POST", 201), ("POST", 202), ("DELETE", 204)]
+
+
 def test_em_error_message_of_a_404(em, client_for):
     with pytest.raises(NotFoundError, match=r"HTTP 404 for GET .*/backups/00000000-1111-4222-8333-444444444444") as error:
         with client_for() as client:
