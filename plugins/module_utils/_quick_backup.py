@@ -39,6 +39,9 @@ QUICK_BACKUP_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "wait_timeout": {"type": "raw", "default": "1h"},
     "poll_interval": {"type": "int", "default": 5},
 }
+
+#: Longest wait between two polls: polling is what keeps EM's logon session (15 idle minutes) alive.
+MAX_POLL_INTERVAL = 300
 _NAMESPACE = "http://www.veeam.com/ent/v1.0"
 
 
@@ -71,8 +74,11 @@ def quick_backup_request(params: dict[str, Any], now: datetime) -> QuickBackupRe
         max_age = _duration(params["max_age"], "max_age")
     wait_timeout = _seconds(params.get("wait_timeout", "1h"))
     poll_interval = params.get("poll_interval", 5)
-    if isinstance(poll_interval, bool) or not isinstance(poll_interval, int) or poll_interval < 1:
-        raise InvalidInputError(f"Invalid poll_interval {_shown(poll_interval)}: expected a whole number of seconds, at least 1.")
+    if isinstance(poll_interval, bool) or not isinstance(poll_interval, int) or not 1 <= poll_interval <= MAX_POLL_INTERVAL:
+        raise InvalidInputError(
+            f"Invalid poll_interval {_shown(poll_interval)}: expected a whole number of seconds from 1 to {MAX_POLL_INTERVAL} "
+            "(EM ends a logon session after 15 idle minutes, and the backups' tasks live only in that session)."
+        )
     return QuickBackupRequest(names, max_age, bool(params.get("wait", True)), wait_timeout, float(poll_interval))
 
 

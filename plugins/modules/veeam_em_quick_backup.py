@@ -83,7 +83,8 @@ options:
     default: 1h
   poll_interval:
     description:
-      - Seconds between two looks at the running backups, at least V(1).
+      - Seconds between two looks at the running backups, from V(1) to V(300). The polls keep the EM session
+        alive (EM ends one after 15 idle minutes), and the backups' tasks can be read only in that session.
     type: int
     default: 5
 notes:

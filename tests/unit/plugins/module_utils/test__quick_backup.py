@@ -46,7 +46,8 @@ def test_wait_timeout_in_seconds_or_as_a_duration(value, seconds):
     ({"wait_timeout": 0}, "Invalid wait_timeout 0"),
     ({"wait_timeout": True}, "Invalid wait_timeout True"),
     ({"wait_timeout": 1.5}, "Invalid wait_timeout 1.5"),
-    ({"poll_interval": 0}, "Invalid poll_interval 0: expected a whole number of seconds, at least 1."),
+    ({"poll_interval": 0}, "Invalid poll_interval 0: expected a whole number of seconds from 1 to 300"),
+    ({"poll_interval": 301}, "Invalid poll_interval 301: expected a whole number of seconds from 1 to 300 (EM ends a logon session"),
     ({"vm_names": []}, "Give at least one VM name (vm_names)"),
     ({"vm_names": ["web01", " "]}, "Invalid VM name ' '"),
 ])
