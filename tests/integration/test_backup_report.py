@@ -471,6 +471,17 @@ def test_the_action_works_for_a_host_whose_python_lacks_requests_and_under_becom
     assert (em.stats()["logons"], em.stats()["logoffs"]) == (1, 1)
 
 
+def test_the_action_reads_the_connection_from_the_tasks_environment(em, connection, run_playbook, tmp_path):
+    # As the module would: VEEAM_EM_* variables of the task's `environment` fill what module_defaults leave out.
+    inventory = tmp_path / "inventory.ini"
+    inventory.write_text(f"target ansible_connection=local ansible_python_interpreter={sys.executable}\n")
+    module_defaults = {key: value for key, value in connection.items() if key != "password"}
+    run = run_playbook("backup_report_action.yml", {"em_module_defaults": module_defaults, "em_environment": {"VEEAM_EM_PASSWORD": EM_PASSWORD},
+                                                    "report_dest": str(tmp_path / "report")}, "-i", str(inventory))
+    assert run.returncode == 0 and not run.result.get("failed"), run.output
+    assert em.stats()["logons"] == 1 and EM_PASSWORD not in run.output
+
+
 def test_expectations_are_validated(run_playbook, tmp_path):
     expect = [{"repository": "x"}, {"name": "a", "id": "b"}, {"name": "a", "repo": "x"}]
     run, dest = run_report(run_playbook, tmp_path, {"backup_report_url": "https://127.0.0.1:9", "backup_report_expect": expect})
