@@ -24,7 +24,7 @@ import stat
 import tempfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from typing import Iterator
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -33,7 +33,7 @@ from ansible.module_utils.errors import AnsibleFallbackNotFound
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.veeam_em.rest.plugins.module_utils._backups import (
-    BACKUP_INFO_ARGUMENT_SPEC, BACKUP_INFO_MUTUALLY_EXCLUSIVE, backup_info, backup_selection)
+    BACKUP_INFO_ARGUMENT_SPEC, BACKUP_INFO_MUTUALLY_EXCLUSIVE, BackupSelection, backup_info, backup_selection)
 from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient, missing_libraries
 from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options import connection_settings
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import VeeamEMError
@@ -203,60 +203,67 @@ class ActionModule(ActionBase):
     # --- the data: EM's backups, on the controller ---------------------------------------
     def _get_backups(self, args: dict, warnings: list) -> dict:
         """The calls the report needs, as ``collect_backups`` takes them, in one EM session: every backup,
-        or those of ``ids`` and of each of ``names``, and the ChildBackups of selected ParentBackups."""
+        or those of ``ids`` and of each of ``names``, and the ChildBackups of selected ParentBackups.
+        Every call's options are checked before the session is opened."""
         freshness = args["max_age"] is not None
         common = {"expand": ["repository", "backup_server"], "latest_restore_point": freshness}
+        environment = self._environment()
+        every = self._backup_info_call(common, environment)
+        by_id = self._backup_info_call({**common, "id": args["ids"]}, environment) if args["ids"] else None
+        by_name = [(name, self._backup_info_call({**common, "name": name}, environment)) for name in args["names"]]
         calls: dict = {}
-        with self._em_session(common, warnings) as get:
-            if not (args["ids"] or args["names"]):
-                calls["all"] = get(common)
-            if args["ids"]:
-                calls["by_id"] = get({**common, "id": args["ids"]})
-            if args["names"]:
-                calls["by_name"] = {"results": [{**get({**common, "name": name}), "item": name} for name in args["names"]]}
+        with self._em_session(every[0], warnings) as client:
+            if not (by_id or by_name):
+                calls["all"] = backup_info(client, *every[1:])
+            if by_id:
+                calls["by_id"] = backup_info(client, *by_id[1:])
+            if by_name:
+                calls["by_name"] = {"results": [{**backup_info(client, *call[1:]), "item": name} for name, call in by_name]}
             # A ParentBackup holds no restore points of its own: its ChildBackups are judged instead.
             selected = list(calls.get("by_id", {}).get("backups") or []) + [
                 backup for call in calls.get("by_name", {}).get("results", []) for backup in call["backups"]]
             if freshness and any(backup.get("backup_type") == "ParentBackup" for backup in selected):
-                calls["children"] = get(common)
+                calls["children"] = backup_info(client, *every[1:])
         return calls
 
     @contextmanager
-    def _em_session(self, options: dict, warnings: list) -> Iterator[Callable[[dict], dict]]:
-        """``get(options)``: the result of a veeam_em_backup_info call with these options, made in one EM
-        session for the body, with the connection that call with ``options`` gets; the session is closed
-        after the body, also on failure. Fails with EM's reason; the client's warnings go to ``warnings``."""
+    def _em_session(self, params: dict, warnings: list) -> Iterator[EMClient]:
+        """A client logged on to EM with the connection options of ``params`` for the body, logged off after
+        it, also on failure. Fails with EM's reason; the client's warnings go to ``warnings``."""
         for library, _error in missing_libraries():
             raise ReportFailed(f"veeam_em.rest.backup_report: {missing_required_lib(library)} (on the controller)")
-        environment: dict = {}
-        self._compute_environment_string(environment)
-        environment = {**os.environ, **{key: str(value) for key, value in environment.items()}}
         client = None
-
-        def get(call_options: dict) -> dict:
-            params = self._backup_info_params(call_options, environment)
-            return backup_info(client, params["id"] or [], backup_selection(params["id"] or [], params))
-
         try:
-            client = EMClient(connection_settings(self._backup_info_params(options, environment)))
+            client = EMClient(connection_settings(params))
             with client:
-                yield get
+                yield client
         except VeeamEMError as error:
             raise ReportFailed(FAILED_TO_GET + str(error)) from None
         finally:
             if client is not None:
                 warnings.extend(client.warnings)
 
-    def _backup_info_params(self, options: dict, environment: dict) -> dict:
-        """The options of a veeam_em_backup_info task with ``options``: the task's module_defaults added, then
-        the VEEAM_EM_* variables of ``environment``, checked against the module's argument spec."""
+    def _environment(self) -> dict:
+        """The environment a module task would run in: the controller's, with the task's ``environment``."""
+        task_environment: dict = {}
+        self._compute_environment_string(task_environment)
+        return {**os.environ, **{key: str(value) for key, value in task_environment.items()}}
+
+    def _backup_info_call(self, options: dict, environment: dict) -> tuple[dict, list, BackupSelection]:
+        """A veeam_em_backup_info call with ``options``, checked: its parameters (the task's module_defaults
+        added, then the VEEAM_EM_* variables of ``environment``, checked against the module's argument spec),
+        the ids as given and the selection, as ``backup_info`` takes them."""
         module_args = _apply_action_arg_defaults(MODULE, self._task, options, self._templar)
         spec = with_environment(BACKUP_INFO_ARGUMENT_SPEC, environment)
         validated = ArgumentSpecValidator(spec, mutually_exclusive=BACKUP_INFO_MUTUALLY_EXCLUSIVE).validate(module_args)
         if validated.error_messages:
             errors = remove_values("; ".join(validated.error_messages), validated._no_log_values)  # pylint: disable=protected-access
             raise ReportFailed(f"{FAILED_TO_GET}the options of {MODULE} are not valid: {errors}")
-        return validated.validated_parameters
+        params = validated.validated_parameters
+        try:
+            return params, params["id"] or [], backup_selection(params["id"] or [], params)
+        except VeeamEMError as error:
+            raise ReportFailed(FAILED_TO_GET + str(error)) from None
 
     # --- the report and its files ----------------------------------------------------------
     def _write_report(self, args: dict, calls: dict) -> dict:

@@ -399,6 +399,15 @@ def test_em_error_is_shown_by_the_failed_task_without_the_password(em, connectio
     assert em.stats()["logons"] == 0
 
 
+def test_a_forged_id_is_refused_by_the_failed_task_before_any_request(em, connection, run_playbook, tmp_path):
+    forged = "../sessionMngr/?v=latest"
+    run, dest = run_report(run_playbook, tmp_path, {**connection_vars(connection), "backup_report_ids": [data.SQL_BACKUP_ID, forged]})
+    task, result = failed_task(run.output)
+    assert task.endswith("Write the report with the backup_report_* connection variables")
+    assert result["msg"].startswith(f"Could not get the backups from Veeam Backup Enterprise Manager: Invalid backup id {forged!r}: "), result["msg"]
+    assert em.stats()["requests"] == 0 and not dest.exists()
+
+
 def test_unreachable_em_is_shown_by_the_failed_task(em, connection, run_playbook, tmp_path):
     closed = {**connection_vars(connection), "backup_report_url": "https://127.0.0.1:9"}
     run, dest = run_report(run_playbook, tmp_path, {**closed, "em_module_defaults": {"timeout": 5, "retries": 0}}, "-v")
