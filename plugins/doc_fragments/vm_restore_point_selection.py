@@ -30,7 +30,7 @@ options:
       - Either a UTC date-time in ISO 8601, such as V(2026-11-28T06:00:00Z) (or a date, V(2026-11-28), for
         midnight UTC), or a duration back from now, a whole number followed by V(m) (minutes), V(h) (hours),
         V(d) (days) or V(w) (weeks), such as V(90m), V(26h), V(7d) or V(2w).
-      - Anything else is refused before a request is made.
+      - Anything else, and a moment before the year 1000 (which EM refuses), is refused before a request is made.
       - EM refreshes its data from the backup servers every 15 minutes by default, so allow for that in the bound,
         for example V(26h) for daily backups.
     type: str

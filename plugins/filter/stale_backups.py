@@ -49,6 +49,10 @@ EXAMPLES = r"""
   ansible.builtin.assert:
     that: result.backups | veeam_em.rest.stale_backups(max_age='7d') | length == 0
     fail_msg: "{{ result.backups | veeam_em.rest.stale_backups(max_age='7d') | map(attribute='message') | join('; ') }}"
+
+- name: The backups without a restore point in the last hour (3600 seconds), measured at one moment
+  ansible.builtin.set_fact:
+    stale_now: "{{ result.backups | veeam_em.rest.stale_backups(max_age=3600, now=now(utc=true)) }}"
 """
 
 RETURN = r"""
@@ -64,13 +68,13 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.veeam_em.rest.plugins.module_utils._report import ReportError, parse_time, stale_backups
+from ansible_collections.veeam_em.rest.plugins.module_utils._report import ReportError, stale_backups, utc_moment
 from ansible_collections.veeam_em.rest.plugins.plugin_utils._untrusted import as_data
 
 
 def stale_backups_filter(backups, max_age, now=None):
     try:
-        return as_data(stale_backups(list(backups), max_age, parse_time(now) if now else None))
+        return as_data(stale_backups(list(backups), max_age, utc_moment(now, "now") if now is not None else None))
     except (ReportError, ValueError) as error:
         raise AnsibleFilterError(f"veeam_em.rest.stale_backups: {error}") from None
 

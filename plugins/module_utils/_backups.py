@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator, Optional
 from urllib.parse import quote_plus
 
 from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient
+from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import (
     InvalidInputError,
     NotFoundError,
@@ -64,6 +65,15 @@ BACKUP_SELECTION_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "restore_points_since": {"type": "str"},
     "latest_restore_point": {"type": "bool", "default": False},
 }
+
+#: The options of veeam_em.rest.veeam_em_backup_info: the connection, the selection and the ids. The
+#: backup_report action checks its calls against them too, as the module would.
+BACKUP_INFO_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    **CONNECTION_ARGUMENT_SPEC,
+    **BACKUP_SELECTION_ARGUMENT_SPEC,
+    "id": {"type": "list", "elements": "str", "aliases": ["ids", "uid"]},
+}
+BACKUP_INFO_MUTUALLY_EXCLUSIVE = [("id", "name")]
 
 _SHOWN_CHARACTERS = 80
 
@@ -140,6 +150,16 @@ def get_backups(client: EMClient, selection: BackupSelection, on_missing: Callab
         for backup in backups:
             backup["latest_restore_point"] = latest.get(backup["id"])
     return backups
+
+
+def backup_info(client: EMClient, given_ids: list[Any], selection: BackupSelection) -> dict[str, Any]:
+    """veeam_em.rest.veeam_em_backup_info's result but ``changed``: ``backups``, and with ids, ``missing``
+    (the ids EM does not know, as given and in the order given, so that they compare with the ids given)."""
+    unknown: set[str] = set()
+    result: dict[str, Any] = {"backups": get_backups(client, selection, on_missing=unknown.add)}
+    if given_ids:
+        result["missing"] = [given for given, backup_id in zip(given_ids, selection.ids) if backup_id in unknown]
+    return result
 
 
 def fetch_by_ids(client: EMClient, backup_ids: tuple[str, ...]) -> dict[str, Optional[dict[str, Any]]]:

@@ -37,6 +37,7 @@ MARKER_PATTERNS = {
 }
 _BACKUP_FIELDS = ("id", "uid", "name", "platform", "backup_type", "parent_backup")
 _FINDING_KINDS = ("missing", "stale", "low_space")
+_WHOLE_SECONDS = re.compile(r"[0-9]+")
 
 
 class ReportError(ValueError):
@@ -45,16 +46,25 @@ class ReportError(ValueError):
 
 # --- small pieces ---------------------------------------------------------------------------
 def duration_seconds(max_age: Any) -> int:
-    """Seconds of a duration such as ``26h`` (m, h, d or w), or of a whole number of seconds."""
+    """Seconds of a duration such as ``26h`` (m, h, d or w), or of a whole number of seconds (``3600`` or ``"3600"``)."""
     if isinstance(max_age, int) and not isinstance(max_age, bool) and max_age >= 0:
         return max_age
+    if isinstance(max_age, str) and _WHOLE_SECONDS.fullmatch(max_age):
+        return int(max_age)
     try:
         duration = parse_duration(max_age) if isinstance(max_age, str) else None
     except OverflowError:
         duration = None
     if duration is None:
-        raise ReportError(f"max_age takes a duration, a whole number followed by m, h, d or w (such as 26h or 7d), not {max_age!r}")
+        raise ReportError(f"max_age takes a duration, a whole number followed by m, h, d or w (such as 26h or 7d), "
+                          f"or a whole number of seconds (such as 3600), not {max_age!r}")
     return int(duration.total_seconds())
+
+
+def duration_text(max_age: Any) -> str:
+    """``max_age`` as the findings show it: ``26h`` as given, whole seconds as ``3600 s``."""
+    text = str(max_age)
+    return f"{text} s" if _WHOLE_SECONDS.fullmatch(text) else text
 
 
 def percent(value: Any, name: str) -> float:
@@ -75,6 +85,20 @@ def parse_time(text: str) -> datetime:
     if moment is None:
         raise ReportError(f"{text!r} is no UTC time such as 2024-05-01T22:00:05Z")
     return moment.replace(microsecond=0)
+
+
+def utc_moment(value: Any, name: str) -> datetime:
+    """A time given to a filter, to the second: a UTC text such as ``2024-05-01T22:00:05Z``, or a datetime
+    (``now(utc=true)`` gives one without a time zone: such a datetime is UTC)."""
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        return aware.astimezone(timezone.utc).replace(microsecond=0)
+    if isinstance(value, str):
+        try:
+            return parse_time(value)
+        except ValueError:  # ReportError, or a date that does not exist (month 13)
+            pass
+    raise ReportError(f"{name} takes a UTC time such as 2024-05-01T22:00:05Z or a datetime such as now(utc=true), not {value!r}")
 
 
 def format_time(moment: datetime) -> str:
@@ -157,8 +181,7 @@ def stale_backups(backups: list[dict], max_age: Any, now: Optional[datetime] = N
     now = now or datetime.now(timezone.utc)
     ages = backup_ages(backups, now)
     found = [(backup, age) for backup, age in zip(backups, ages) if is_stale(backup, age, seconds)]
-    shown = f"{max_age} s" if isinstance(max_age, int) else str(max_age)
-    return [stale_finding(backup, age, shown) for backup, age in sorted(found, key=lambda pair: _by_name(pair[0]))]
+    return [stale_finding(backup, age, duration_text(max_age)) for backup, age in sorted(found, key=lambda pair: _by_name(pair[0]))]
 
 
 def repository_space(repository: dict, min_free_percent: float) -> Optional[dict]:
@@ -408,7 +431,7 @@ def build_report(collected: dict, settings: dict, read_at: datetime, earlier: Op
             entry["age_seconds"] = age - shift
             entry["age"] = age_text(entry["age_seconds"])
     for finding, (entry, _age) in zip(stale_findings, stale):
-        finding["message"] = stale_finding(sources[entry["id"]], entry["age_seconds"], str(max_age))["message"]
+        finding["message"] = stale_finding(sources[entry["id"]], entry["age_seconds"], duration_text(max_age))["message"]
     return report
 
 
@@ -430,7 +453,7 @@ def failure_message(report: dict) -> Optional[str]:
     checks = report["checks"]
     headings = {
         "missing": f"%d of {report['expectations']['total']} expected backups are not there:",
-        "stale": f"%d backups have no restore point within {checks['max_age']}:",
+        "stale": f"%d backups have no restore point within {duration_text(checks['max_age'])}:",
         "low_space": f"%d repositories have less than {checks['min_free_percent']} %% free space:",
     }
     lines = []

@@ -32,25 +32,34 @@ _DURATION = re.compile(r"([0-9]+)([mhdw])")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _DATE_TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?Z)?")
 _EPOCH = datetime(1, 1, 1, tzinfo=timezone.utc)
+#: The earliest moment EM takes in a filter: it answers HTTP 400 to a year before 1000.
+EARLIEST = datetime(1000, 1, 1, tzinfo=timezone.utc)
 
 #: ``points_of(backup UIDs or None for every backup, bound or None)``: (backup id, point) pairs.
 PointsOf = Callable[[Optional[list], Optional[datetime]], Iterable[tuple[Optional[str], dict[str, Any]]]]
 
 
 def parse_since(value: Any, now: datetime, option: str = "restore_points_since") -> datetime:
-    """The UTC moment ``value`` names: a date-time, a date (midnight UTC) or a duration back from ``now``."""
+    """The UTC moment ``value`` names: a date-time, a date (midnight UTC) or a duration back from ``now``.
+
+    Refused, naming ``option`` and the value, before any request: any other text, and a moment before
+    ``EARLIEST`` (EM answers such a filter with HTTP 400).
+    """
     text = value if isinstance(value, str) else ""
+    moment, well_formed = None, bool(_DURATION.fullmatch(text) or _DATE_TIME.fullmatch(text))
     try:
         duration = parse_duration(text)
-        if duration is not None:
-            return now - duration
-        if _DATE_TIME.fullmatch(text):
-            return parse_utc(text)
-    except (OverflowError, ValueError):
+        moment = now - duration if duration is not None else parse_utc(text)
+    except OverflowError:  # a duration back to before the year 1
         pass
+    except ValueError:  # a date that does not exist (month 13)
+        well_formed = False
+    if moment is not None and moment >= EARLIEST:
+        return moment
     shown = repr(value) if len(repr(value)) <= 60 else f"{repr(value)[:60]}..."
+    too_early = f"it reaches before the year {EARLIEST.year}, which EM refuses; " if well_formed else ""
     raise InvalidInputError(
-        f"Invalid {option} {shown}: expected a UTC date-time such as 2026-11-28T06:00:00Z (or a date, 2026-11-28) "
+        f"Invalid {option} {shown}: {too_early}expected a UTC date-time such as 2026-11-28T06:00:00Z (or a date, 2026-11-28) "
         f"or a duration back from now: a whole number with m, h, d or w, such as 90m, 26h, 7d or 2w."
     )
 

@@ -12,15 +12,23 @@ short_description: Write the backup_report role's report files and return its re
 version_added: 1.0.0
 description:
   - The step of the P(veeam_em.rest.backup_report#role) role that gets the backups, builds the report and writes
-    its files; use the role, which also checks its settings and fails on findings.
-  - Runs on the controller. Gets the backups with M(veeam_em.rest.veeam_em_backup_info) (every backup, or those
-    of O(ids) and each of O(names), with their repository and backup server, and each latest restore point when
-    O(max_age) is set; the ChildBackups of selected ParentBackups too). Those calls get the task's
-    C(module_defaults) for M(veeam_em.rest.veeam_em_backup_info) and for C(group/veeam_em.rest.veeam_em), as a task
-    of that module would.
+    its files; use the role, which also fails on findings.
+  - Runs on the controller, in the action's own process, whatever the task's host, connection and C(become) -
+    the controller's Python needs C(requests) and C(xmltodict); the host's Python is not used.
+  - Gets the backups as M(veeam_em.rest.veeam_em_backup_info) would (every backup, or those of O(ids) and each of
+    O(names), with their repository and backup server, and each latest restore point when O(max_age) is set; the
+    ChildBackups of selected ParentBackups too), through the same code, in one EM session. Those calls get the
+    options a task of that module would - the task's C(module_defaults) for M(veeam_em.rest.veeam_em_backup_info) and
+    for C(group/veeam_em.rest.veeam_em), then the E(VEEAM_EM_*) variables of the controller's environment and of the
+    task's C(environment) - checked against that module's options.
+  - Checks O(max_age) and O(min_free_percent) before any request.
+  - A failure (EM's answer, an unreachable EM, a file that cannot be written) fails the task with a message that
+    says why, naming the path for a file; never with the password. The client's warnings (such as for
+    C(validate_certs=false)) are the task's warnings.
   - Builds the report as the P(veeam_em.rest.backup_report_data#filter) filter does, lays it out in each of
     O(formats) and writes only the files whose text or mode differ, each through a temporary file renamed over it.
   - A report that shows the same as the earlier one keeps the earlier file's time, so that its files stay as they are.
+  - Its result does not show with C(-v) (the report can be large), as the setup module's facts do not; register it.
   - EM's text stays data. Nothing in the result is templated again, on every supported ansible-core.
 author:
   - veeam_em.rest developers (@veeam-em)
@@ -29,7 +37,8 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: The module calls only read from EM; the report files are written in check mode too, as the role writes them.
+    details: EM is only read. In check mode nothing is written (no directory, no file) and C(changed) tells whether
+      the files would change.
   diff_mode:
     support: none
   platform:
@@ -73,8 +82,11 @@ options:
     elements: dict
     default: []
   max_age:
-    description: A backup whose latest restore point is older than this duration (such as V(26h)) is stale; unset, not checked.
-    type: str
+    description:
+      - A backup whose latest restore point is older than this is stale; unset, not checked.
+      - A duration, a whole number followed by V(m), V(h), V(d) or V(w) (such as V(26h) or V(7d)), or a whole number of
+        seconds (V(3600)), as the P(veeam_em.rest.stale_backups#filter) filter takes it.
+    type: raw
   min_free_percent:
     description:
       - A repository with less free space than this percentage (a number from 0 to 100) is low on space; unset, not checked.

@@ -350,37 +350,31 @@ import copy
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.veeam_em.rest.plugins.module_utils._backups import (
-    BACKUP_SELECTION_ARGUMENT_SPEC,
+    BACKUP_INFO_ARGUMENT_SPEC,
+    BACKUP_INFO_MUTUALLY_EXCLUSIVE,
+    backup_info,
     backup_selection,
-    get_backups,
 )
 from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient, missing_libraries
-from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options import (
-    CONNECTION_ARGUMENT_SPEC,
-    connection_settings,
-)
+from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options import connection_settings
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import VeeamEMError
 
 
 def main() -> None:
-    argument_spec = copy.deepcopy({**CONNECTION_ARGUMENT_SPEC, **BACKUP_SELECTION_ARGUMENT_SPEC})
-    argument_spec["id"] = {"type": "list", "elements": "str", "aliases": ["ids", "uid"]}
-    module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=[("id", "name")], supports_check_mode=True)
+    module = AnsibleModule(argument_spec=copy.deepcopy(BACKUP_INFO_ARGUMENT_SPEC), mutually_exclusive=BACKUP_INFO_MUTUALLY_EXCLUSIVE,
+                           supports_check_mode=True)
     for library, error in missing_libraries():
         module.fail_json(msg=missing_required_lib(library), exception=error)
 
     given_ids = module.params["id"] or []
     warnings: list[str] = []
-    result, unknown, failure = {"changed": False, "backups": []}, set(), None
+    result, failure = {"changed": False, "backups": []}, None
     try:
         selection = backup_selection(given_ids, module.params)
         client = EMClient(connection_settings(module.params))
         warnings = client.warnings
         with client:
-            result["backups"] = get_backups(client, selection, on_missing=unknown.add)
-        if given_ids:
-            # As the user wrote them, so that they compare with the ids given.
-            result["missing"] = [given for given, backup_id in zip(given_ids, selection.ids) if backup_id in unknown]
+            result.update(backup_info(client, given_ids, selection))
     except VeeamEMError as error:
         failure = str(error)
     for warning in warnings:

@@ -16,6 +16,7 @@ import re
 import shutil
 import struct
 import subprocess
+import sys
 import zlib
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -305,7 +306,7 @@ def test_selection_by_ids_and_names(em, connection, run_playbook, tmp_path):
     assert report["totals"]["backups"] == len(selected)
     assert report["missing"] == {"ids": [unknown_id], "names": [data.SPACES_BACKUP_NAME.strip()]}
     assert report["selection"] == {"all": False, "ids": ids, "names": names}
-    assert em.stats()["logons"] == 1 + len(names), "one module call for all ids, one per name"
+    assert (em.stats()["logons"], em.stats()["logoffs"]) == (1, 1), "one EM session for the ids and each name"
 
 
 def test_twenty_ids_in_one_session(em, connection, run_playbook, tmp_path):
@@ -330,9 +331,8 @@ EXPECTATIONS_MET = [
 
 
 def test_met_expectations_pass(em, connection, run_playbook, tmp_path):
-    # In check mode: EM is only read, and the report is written all the same.
     run, dest = run_report(run_playbook, tmp_path, {**connection_vars(connection), "backup_report_expect": EXPECTATIONS_MET,
-                                                    "backup_report_formats": ["markdown"]}, "--check")
+                                                    "backup_report_formats": ["markdown"]})
     assert run.returncode == 0, run.output
     assert [path.name for path in dest.iterdir()] == ["backup_report.md"]
     assert f"## Expectations: {len(EXPECTATIONS_MET)} of {len(EXPECTATIONS_MET)} met" in (dest / "backup_report.md").read_text(encoding="utf-8")
@@ -376,13 +376,119 @@ def test_unmet_expectations_fail_once_with_all_of_them_after_the_report(em, conn
     assert "❌ | backup 'No such backup' | not found |" in (dest / "backup_report.md").read_text(encoding="utf-8")
 
 
-def test_em_error_is_reported_without_the_password(em, connection, run_playbook, tmp_path):
+def failed_task(output: str) -> tuple[str, dict]:
+    """The name of the first task that failed, and its result as the output shows it (on one line, or
+    indented with -v and more on ansible-core 2.19+)."""
+    fatal = output.index("fatal: [localhost]: FAILED! => ")
+    task = re.findall(r"^TASK \[(.*)\] \*+$", output[:fatal], re.MULTILINE)[-1]
+    return task, json.JSONDecoder().raw_decode(output, fatal + len("fatal: [localhost]: FAILED! => "))[0]
+
+
+def test_em_error_is_shown_by_the_failed_task_without_the_password(em, connection, run_playbook, tmp_path):
+    # What the user sees, on every ansible-core: the task that failed says why, in EM's words.
     run, dest = run_report(run_playbook, tmp_path, {**connection_vars(connection), "backup_report_password": "wrong password"}, "-vvv")
     assert run.returncode != 0
-    assert run.result["msg"].startswith("Could not get the backups from Veeam Backup Enterprise Manager: ")
-    assert "401" in run.result["msg"] or "logon" in run.result["msg"].lower(), run.result["msg"]
+    task, result = failed_task(run.output)
+    assert task == "veeam_em.rest.backup_report : Write the report with the backup_report_* connection variables"
+    assert result["msg"] == run.result["msg"]
+    assert result["msg"].startswith("Could not get the backups from Veeam Backup Enterprise Manager: EM at 127.0.0.1:"), result["msg"]
+    assert "refused the logon of user 'svc-ansible' (HTTP 401)" in result["msg"]
+    assert "censored" not in run.output
     assert "wrong password" not in run.output and EM_PASSWORD not in run.output
     assert not dest.exists(), "no report without data"
+    assert em.stats()["logons"] == 0
+
+
+def test_a_forged_id_is_refused_by_the_failed_task_before_any_request(em, connection, run_playbook, tmp_path):
+    forged = "../sessionMngr/?v=latest"
+    run, dest = run_report(run_playbook, tmp_path, {**connection_vars(connection), "backup_report_ids": [data.SQL_BACKUP_ID, forged]})
+    task, result = failed_task(run.output)
+    assert task.endswith("Write the report with the backup_report_* connection variables")
+    assert result["msg"].startswith(f"Could not get the backups from Veeam Backup Enterprise Manager: Invalid backup id {forged!r}: "), result["msg"]
+    assert em.stats()["requests"] == 0 and not dest.exists()
+
+
+def test_unreachable_em_is_shown_by_the_failed_task(em, connection, run_playbook, tmp_path):
+    closed = {**connection_vars(connection), "backup_report_url": "https://127.0.0.1:9"}
+    run, dest = run_report(run_playbook, tmp_path, {**closed, "em_module_defaults": {"timeout": 5, "retries": 0}}, "-v")
+    task, result = failed_task(run.output)
+    assert task.endswith("Write the report with the backup_report_* connection variables")
+    assert result["msg"].startswith("Could not get the backups from Veeam Backup Enterprise Manager: "), result["msg"]
+    assert "127.0.0.1:9" in result["msg"] and "censored" not in run.output and EM_PASSWORD not in run.output
+    assert not dest.exists()
+
+
+def test_check_mode_writes_nothing_and_tells_what_would_change(em, connection, run_playbook, tmp_path):
+    # The playbook with the role alone: the recap's changed= count is the role's.
+    dest = tmp_path / "report"
+    role_vars = {"em_module_defaults": connection, "backup_report_dest": str(dest), "backup_report_formats": ["json", "markdown", "html", "junit"]}
+
+    def run(*args: str, **more_vars) -> int:
+        done = run_playbook("backup_report_module_defaults.yml", {**role_vars, **more_vars}, *args)
+        assert done.returncode == 0, done.output
+        return recap_changed(done.output)
+
+    assert run("--check") == 1
+    assert not dest.exists(), "no directory, no file"
+    assert run() == 1
+    files = {path.name: path.read_bytes() for path in dest.iterdir()}
+    assert len(files) == 4
+    assert run("--check") == 0, "the same data: nothing would change"
+    assert run("--check", backup_report_title="Another title") == 1, "another title would change the files"
+    (dest / "backup_report.md").chmod(0o600)
+    assert run("--check") == 1, "a mode that differs would change"
+    assert {path.name: path.read_bytes() for path in dest.iterdir()} == files
+    assert (dest / "backup_report.md").stat().st_mode & 0o777 == 0o600
+    assert em.stats()["logons"] == 5
+
+
+def test_a_file_that_cannot_be_written_is_named(em, connection, run_playbook, tmp_path):
+    in_the_way = tmp_path / "a file"
+    in_the_way.write_text("")
+    run = run_playbook("backup_report.yml", {**connection_vars(connection), "backup_report_dest": str(in_the_way / "report")})
+    assert run.result["msg"] == f"veeam_em.rest.backup_report: could not create the directory {in_the_way / 'report'}: Not a directory"
+    dest = tmp_path / "report"
+    (dest / "backup_report.md").mkdir(parents=True)
+    run, _dest = run_report(run_playbook, tmp_path, connection_vars(connection))
+    assert run.result["msg"] == f"veeam_em.rest.backup_report: could not write {dest / 'backup_report.md'}: Is a directory"
+    assert failed_task(run.output)[1]["msg"] == run.result["msg"] and "Traceback" not in run.output
+    assert [path.name for path in dest.iterdir() if path.name.startswith(".")] == [], "no temporary file is left behind"
+
+
+def test_the_clients_warnings_reach_the_user(em, connection, run_playbook, tmp_path):
+    run, dest = run_report(run_playbook, tmp_path, {**connection_vars(connection), "backup_report_validate_certs": False,
+                                                    "backup_report_formats": ["json"]})
+    assert run.returncode == 0, run.output
+    assert f"[WARNING]: validate_certs is false: the TLS certificate of EM at {connection['url'].split('://')[1]} is not verified" in run.unwrapped
+
+
+def test_the_action_works_for_a_host_whose_python_lacks_requests_and_under_become(em, connection, run_playbook, tmp_path):
+    # A bare venv: no requests, whatever the test's own Python has. The host connects locally with it,
+    # with become (to "nobody", through sudo, which this machine does not even have): the action uses neither.
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    assert subprocess.run([str(bare / "bin" / "python"), "-c", "import requests"], capture_output=True, check=False).returncode != 0
+    inventory = tmp_path / "inventory.ini"
+    inventory.write_text(f"target ansible_connection=local ansible_python_interpreter={bare / 'bin' / 'python'}\n")
+    dest = tmp_path / "report"
+    run = run_playbook("backup_report_action.yml", {"em_module_defaults": connection, "report_dest": str(dest)}, "-i", str(inventory))
+    assert run.returncode == 0, run.output
+    assert not run.result.get("failed"), run.result
+    assert run.result["changed"] and sorted(path.name for path in dest.iterdir()) == ["backup_report.json", "backup_report.md"]
+    assert {path.stat().st_uid for path in dest.iterdir()} == {os.getuid()}, "written by the user that runs Ansible"
+    assert run.result["backup_report_result"]["report"]["totals"]["backups"] == len(em.backup_ids())
+    assert (em.stats()["logons"], em.stats()["logoffs"]) == (1, 1)
+
+
+def test_the_action_reads_the_connection_from_the_tasks_environment(em, connection, run_playbook, tmp_path):
+    # As the module would: VEEAM_EM_* variables of the task's `environment` fill what module_defaults leave out.
+    inventory = tmp_path / "inventory.ini"
+    inventory.write_text(f"target ansible_connection=local ansible_python_interpreter={sys.executable}\n")
+    module_defaults = {key: value for key, value in connection.items() if key != "password"}
+    run = run_playbook("backup_report_action.yml", {"em_module_defaults": module_defaults, "em_environment": {"VEEAM_EM_PASSWORD": EM_PASSWORD},
+                                                    "report_dest": str(tmp_path / "report")}, "-i", str(inventory))
+    assert run.returncode == 0 and not run.result.get("failed"), run.output
+    assert em.stats()["logons"] == 1 and EM_PASSWORD not in run.output
 
 
 def test_expectations_are_validated(run_playbook, tmp_path):
@@ -496,10 +602,26 @@ def test_default_fail_on_fails_after_writing_every_format_naming_each_finding(em
 
 
 def test_health_settings_are_checked_before_any_request(em, connection, run_playbook, tmp_path):
-    for settings in ({"backup_report_max_age": "yesterday"}, {"backup_report_max_age": "-3h"}, {"backup_report_min_free_percent": 120}):
+    for settings, message in (({"backup_report_max_age": "yesterday"}, "max_age takes a duration, a whole number followed by m, h, d or w"),
+                              ({"backup_report_max_age": "-3h"}, "or a whole number of seconds (such as 3600), not '-3h'"),
+                              ({"backup_report_min_free_percent": 120}, "min_free_percent takes a number from 0 to 100, not 120")):
         run, dest = run_report(run_playbook, tmp_path, {**connection_vars(connection), **settings})
-        assert run.returncode != 0 and "backup_report_max_age takes a duration" in run.result["msg"], run.result["msg"]
+        assert run.returncode != 0 and message in run.result["msg"], run.result["msg"]
+        assert failed_task(run.output)[1]["msg"] == run.result["msg"]
         assert em.stats()["requests"] == 0 and not dest.exists()
+
+
+def test_max_age_takes_the_forms_of_the_filter(em, connection, run_playbook, tmp_path):
+    # Whole seconds, as a number or as text, as veeam_em.rest.stale_backups takes them.
+    by_duration, _dest = run_report(run_playbook, tmp_path, {**connection_vars(connection), "backup_report_max_age": "26h",
+                                                             "backup_report_fail_on": [], "backup_report_formats": ["json"]})
+    for seconds in (93600, "93600"):
+        run, _dest = run_report(run_playbook, tmp_path, {**connection_vars(connection), "backup_report_max_age": seconds,
+                                                         "backup_report_fail_on": [], "backup_report_formats": ["json"]})
+        assert run.returncode == 0, run.output
+        findings = run.result["backup_report_result"]["findings"]
+        assert [finding["id"] for finding in findings] == [finding["id"] for finding in by_duration.result["backup_report_result"]["findings"]]
+        assert findings and all(finding["message"].endswith(("more than 93600 s", "no restore point")) for finding in findings), findings
 
 
 def test_html_marks_stale_backups_and_low_space_in_headless_chromium(em, connection, run_playbook, tmp_path):

@@ -24,6 +24,10 @@ def test_the_filters_find_what_the_role_reports(em, em_environment, run_playbook
     assert found["stale"] == role_stale, "same backups, same order, same messages"
     assert found["low_space"] == role_low
     assert found["lookup_stale"] == role_stale, "the lookup's backups"
+    # Whole seconds as text, and the time as a datetime (now(utc=true): without a time zone, UTC).
+    assert [finding["id"] for finding in found["stale_in_seconds"]] == [finding["id"] for finding in role_stale]
+    assert [finding["message"].replace("93600 s", "26h") for finding in found["stale_in_seconds"]] == [finding["message"] for finding in role_stale]
+    assert [finding["id"] for finding in found["stale_now"]] == [finding["id"] for finding in role_stale]
     assert data.CHILD_BACKUP_ID in {finding["id"] for finding in found["stale"]}
     assert {finding["id"] for finding in found["low_space"]} == {data.SQL_REPOSITORY_ID, data.LINUX_REPOSITORY_ID}
 
@@ -34,6 +38,8 @@ def test_the_filters_find_what_the_role_reports(em, em_environment, run_playbook
     ("low_space_repositories", {"min_free_percent": 10},
      "has no capacity: get the backups with expand: [repository]"),
     ("stale_backups", {"max_age": "yesterday"}, "max_age takes a duration, a whole number followed by m, h, d or w"),
+    ("stale_backups", {"max_age": "26h", "now": "2026-11-30 12:00"},
+     "now takes a UTC time such as 2024-05-01T22:00:05Z or a datetime such as now(utc=true), not '2026-11-30 12:00'"),
     ("low_space_repositories", {"min_free_percent": 120}, "min_free_percent takes a number from 0 to 100, not 120"),
 ])
 def test_backups_without_what_a_filter_needs_fail_clearly(em, em_environment, run_playbook, filter_name, filter_args, message):

@@ -96,8 +96,9 @@ def test_since_for_named_backups_combines_both_filters(em, run_playbook):
     assert _query_filters(em)[1] == f'(BackupUid=="urn:veeam:Backup:{data.SQL_BACKUP_ID}");' + _query_filters(em)[1].split(";", 1)[1]
 
 
-@pytest.mark.parametrize("value", ["yesterday", "26", "-3h", "2026-13-01"])
+@pytest.mark.parametrize("value", ["yesterday", "26", "-3h", "2026-13-01", "0999-01-01", "60000w"])
 def test_other_values_are_refused_before_any_request(em, run_playbook, value):
+    # EM answers HTTP 400 to a moment before the year 1000: 0999-01-01, or 60000 weeks back (about the year 876).
     selection = {"restore_points": True, "restore_points_since": value}
     module = run_playbook("listing.yml", {"connection": connection_to(em), "selections": [selection]})
     lookup = run_playbook("lookup.yml", {"backup_ids": [data.SQL_BACKUP_ID, data.CHILD_BACKUP_ID], "lookup_options": {**connection_to(em), **selection}})
@@ -105,5 +106,6 @@ def test_other_values_are_refused_before_any_request(em, run_playbook, value):
     for message in (module.output, lookup.result["msg"]):
         assert f"Invalid restore_points_since '{value}'" in message
         assert "2026-11-28T06:00:00Z" in message and "26h" in message
+        assert ("it reaches before the year 1000, which EM refuses" in message) == (value in ("0999-01-01", "60000w"))
         assert "Traceback" not in message
     assert em.stats()["requests"] == 0

@@ -17,12 +17,14 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._report import (
     check_expectations,
     collect_backups,
     duration_seconds,
+    duration_text,
     earlier_marker,
     failure_message,
     format_time,
     low_space_repositories,
     report_result,
     stale_backups,
+    utc_moment,
 )
 
 NOW = datetime(2026, 11, 30, 12, 0, 0, tzinfo=timezone.utc)
@@ -74,15 +76,38 @@ def report_of(backups, settings=None, earlier=None, read_at=NOW):
 
 
 # --- small pieces ---------------------------------------------------------------------------
-@pytest.mark.parametrize("value, seconds", [("90m", 5400), ("26h", 93600), ("7d", 604800), ("2w", 1209600), (3600, 3600), ("0h", 0)])
+@pytest.mark.parametrize("value, seconds", [("90m", 5400), ("26h", 93600), ("7d", 604800), ("2w", 1209600), (3600, 3600), ("0h", 0),
+                                            ("3600", 3600), ("0", 0)])
 def test_durations(value, seconds):
     assert duration_seconds(value) == seconds
 
 
-@pytest.mark.parametrize("value", ["yesterday", "-3h", "26H", "1.5h", "26 h", "", None, True, -5, "99999999999999999w"])
+@pytest.mark.parametrize("value", ["yesterday", "-3h", "26H", "1.5h", "26 h", "", None, True, -5, "99999999999999999w", "-3600", "3600.5",
+                                   " 3600", "\u0663"])
 def test_bad_durations_are_named(value):
-    with pytest.raises(ReportError, match=r"max_age takes a duration"):
+    with pytest.raises(ReportError) as error:
         duration_seconds(value)
+    assert str(error.value) == ("max_age takes a duration, a whole number followed by m, h, d or w (such as 26h or 7d), "
+                                f"or a whole number of seconds (such as 3600), not {value!r}")
+
+
+@pytest.mark.parametrize("value, text", [("26h", "26h"), (3600, "3600 s"), ("3600", "3600 s")])
+def test_durations_as_the_findings_show_them(value, text):
+    assert duration_text(value) == text
+
+
+@pytest.mark.parametrize("value", [datetime(2026, 11, 30, 12, 0, 0, 250000), datetime(2026, 11, 30, 12, 0, 0, tzinfo=timezone.utc),
+                                   datetime(2026, 11, 30, 13, 0, 0, tzinfo=timezone(timedelta(hours=1))), "2026-11-30T12:00:00Z",
+                                   "2026-11-30T12:00:00.9Z"])
+def test_a_time_is_a_utc_text_or_a_datetime_one_without_time_zone_is_utc(value):
+    assert utc_moment(value, "now") == NOW
+
+
+@pytest.mark.parametrize("value", ["2026-11-30 12:00:00", "2026-13-01T00:00:00Z", "now", 1764504000, None, ""])
+def test_other_times_are_refused_naming_the_option(value):
+    with pytest.raises(ReportError) as error:
+        utc_moment(value, "now")
+    assert str(error.value) == f"now takes a UTC time such as 2024-05-01T22:00:05Z or a datetime such as now(utc=true), not {value!r}"
 
 
 @pytest.mark.parametrize("seconds, text", [(0, "0 min"), (119, "1 min"), (7199, "119 min"), (7200, "2.0 h"), (108000, "30.0 h"),
@@ -103,6 +128,7 @@ def test_stale_backups_sorted_by_name_parents_not_judged():
     in_seconds = stale_backups(every_backup(), 93600, NOW)
     assert [finding["id"] for finding in in_seconds] == [finding["id"] for finding in findings]
     assert in_seconds[2]["message"].endswith("is 30.0 h old, more than 93600 s")
+    assert stale_backups(every_backup(), "93600", NOW) == in_seconds, "whole seconds as text, as documented"
 
 
 def test_the_boundary_is_not_stale_and_a_point_of_equal_names_sorts_by_id():

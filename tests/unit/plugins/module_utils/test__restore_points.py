@@ -47,6 +47,21 @@ def test_anything_else_is_refused_naming_the_value_and_both_forms(value):
     assert "2026-11-28T06:00:00Z" in message and "26h" in message
 
 
+@pytest.mark.parametrize("value", ["0999-12-31", "0999-12-31T23:59:59Z", "0001-01-01", f"{(NOW - datetime(999, 12, 31, tzinfo=timezone.utc)).days}d",
+                                   "60000w", "99999999999999w"])
+def test_moments_before_the_year_1000_are_refused_naming_the_option_and_the_value(value):
+    # EM answers HTTP 400 to them; a duration too long for any date is refused alike.
+    with pytest.raises(InvalidInputError) as error:
+        parse_since(value, NOW, option="since")
+    assert str(error.value).startswith(f"Invalid since {value!r}: it reaches before the year 1000, which EM refuses; expected ")
+
+
+def test_the_year_1000_itself_is_taken():
+    assert parse_since("1000-01-01", NOW) == datetime(1000, 1, 1, tzinfo=timezone.utc)
+    days = (NOW - datetime(1000, 1, 1, tzinfo=timezone.utc)).days
+    assert parse_since(f"{days}d", NOW).year == 1000
+
+
 def test_since_needs_restore_points_and_is_parsed_with_the_selection():
     selection = backup_selection([], {"restore_points": True, "restore_points_since": "26h"}, now=NOW)
     assert selection.restore_points_since == NOW - timedelta(hours=26)
