@@ -56,7 +56,49 @@ def test_expired_session_is_renewed_once(em, client_for):
         client.get(SEED, params=ENTITY)
         em.expire_all_sessions()
         client.get(SEED, params=ENTITY)
-    assert methods(em) == [("POST", 201), ("GET", 200), ("GET", 401), ("POST", 201), ("GET", 200), ("DELETE", 204)]
+    # The refused session is logged off first: EM had dropped it, so that answers 401.
+    assert methods(em) == [("POST", 201), ("GET", 200), ("GET", 401), ("DELETE", 401), ("POST", 201), ("GET", 200), ("DELETE", 204)]
+    assert not client.warnings
+
+
+def test_a_401_on_a_session_em_still_holds_closes_it_before_the_new_logon(em, client_for):
+    em.inject("status", method="GET", status=401, message="Authorization header expected but not found, or found but expired.")
+    with client_for() as client:
+        assert client.get(SEED, params=ENTITY).status == 200
+    assert methods(em) == [("POST", 201), ("GET", 401), ("DELETE", 204), ("POST", 201), ("GET", 200), ("DELETE", 204)]
+    assert (em.stats()["logons"], em.stats()["logoffs"]) == (2, 2) and not client.warnings
+
+
+def test_the_logoff_of_a_refused_session_is_one_attempt_within_the_timeout(em, client_for):
+    em.inject("status", method="GET", status=401)
+    em.inject("delay", method="DELETE", seconds=2.5)
+    started = time.monotonic()
+    with client_for(timeout=1, retries=2) as client:
+        assert client.get(SEED, params=ENTITY).status == 200
+    assert time.monotonic() - started < 2.5
+    assert [method for method, _status in methods(em)] == ["POST", "GET", "POST", "GET", "DELETE"]
+    assert not client.warnings
+    em.wait_idle()  # the delayed logoff of the refused session still ends it on EM
+    assert [method for method, _status in methods(em)][-1] == "DELETE"
+
+
+def test_a_logon_answer_that_does_not_parse_is_logged_off_by_the_id_it_shows(em, client_for):
+    em.inject("truncate", method="POST", size=300)
+    with pytest.raises(UnreadableResponseError, match=r"EM returned an unreadable response \(HTTP 201\) for POST"):
+        with client_for():
+            pass
+    assert methods(em) == [("POST", 201), ("DELETE", 204)]
+
+
+def test_a_logon_answer_that_names_no_session_is_reported(em, client_for):
+    em.inject("body", method="POST", body=b"<html><body>Welcome</body></html>", content_type="text/html")
+    client = client_for()
+    with pytest.raises(UnreadableResponseError, match="expected XML, got content type 'text/html'"):
+        with client:
+            pass
+    assert client.warnings == ["EM opened a session but its logon answer does not name it: the session stays open until EM expires it."]
+    assert em.stats()["live_sessions"] == 1
+    em.expire_all_sessions()
 
 
 def test_a_second_401_is_an_authentication_error(em, client_for):
