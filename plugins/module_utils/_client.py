@@ -327,7 +327,7 @@ class EMClient:
         )
 
     def _unreachable(self, exc: BaseException, tried: str) -> CommunicationError:
-        if self._proxy and isinstance(exc, requests.exceptions.ProxyError):
+        if self._proxy and _proxy_failed(exc):
             return CommunicationError(
                 f"Could not reach EM at {self._address} through the proxy {self._proxy} ({tried}): the proxy "
                 f"failed: {_reason(exc)}. The proxy comes from the environment (HTTPS_PROXY, HTTP_PROXY, "
@@ -446,6 +446,16 @@ def _caused_by_timeout(exc: BaseException) -> bool:
     )
 
 
+def _from_pysocks(error: BaseException) -> bool:
+    """An error of PySocks, through which requests talks to a SOCKS proxy."""
+    return type(error).__module__ == "socks"
+
+
+def _proxy_failed(exc: BaseException) -> bool:
+    """The proxy refused or failed the request (requests files SOCKS failures as mere connection errors)."""
+    return isinstance(exc, requests.exceptions.ProxyError) or any(_from_pysocks(cause) for cause in _causes(exc))
+
+
 def _not_connected(exc: BaseException) -> bool:
     """True when no connection was made, so nothing of the request was sent."""
     return isinstance(exc, requests.exceptions.ConnectTimeout) or any(
@@ -456,8 +466,8 @@ def _not_connected(exc: BaseException) -> bool:
 def _reason(exc: BaseException) -> str:
     """A human-readable cause of a requests/urllib3 error that cannot hold a secret.
 
-    Only the operating system's error text and TLS's verification text are taken
-    over: exception texts of requests and urllib3 may quote a header value (an
+    Only the operating system's error text, TLS's verification text and PySocks'
+    text (a SOCKS status, or the proxy's host and port) are taken over: exception texts of requests and urllib3 may quote a header value (an
     invalid session token, say) or a proxy URL with its password.
     """
     chain = _causes(exc)
@@ -466,6 +476,8 @@ def _reason(exc: BaseException) -> str:
             return f"certificate verify failed: {cause.verify_message}"
         if isinstance(cause, OSError) and cause.strerror and not isinstance(cause, ssl.SSLError):
             return cause.strerror
+        if _from_pysocks(cause) and getattr(cause, "msg", None):
+            return str(cause.msg)  # such as "0x02: Connection not allowed by ruleset"; it never holds the proxy's credentials
         if isinstance(cause, ssl.SSLError) and cause.reason:
             return f"TLS error {cause.reason}"
     if any(isinstance(cause, requests.exceptions.InvalidHeader) for cause in chain):

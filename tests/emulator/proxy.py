@@ -42,7 +42,7 @@ class TunnelProxy:
         return self
 
     def __exit__(self, *_exc_info: object) -> None:
-        self._server.close()
+        _close(self._server)
         with self._lock:
             for sock in self._sockets:
                 _close(sock)
@@ -157,7 +157,9 @@ def _read(sock: socket.socket, size: int) -> bytes:
 
 
 def _close(sock: socket.socket) -> None:
+    """Shut down, then close: a shutdown wakes a thread blocked on the socket, a close alone does not."""
     try:
-        sock.close()
+        sock.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
+    sock.close()

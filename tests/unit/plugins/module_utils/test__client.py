@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from emulator import SilentPort, closed_port
+from emulator import SilentPort, TunnelProxy, closed_port
 
 from ansible_collections.veeam_em.rest.plugins.module_utils import _client
 from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient
@@ -321,3 +321,62 @@ def test_no_proxy_bypasses_the_proxy(monkeypatch, em, client_for):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     with client_for() as client:
         assert client.get(SEED, params=ENTITY).status == 200
+
+
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy")
+
+
+@pytest.fixture
+def through_proxy(em, monkeypatch):
+    """Set HTTPS_PROXY to a tunnelling proxy to the emulator, as ``scheme``; yields the proxy."""
+
+    def use(scheme, username=None, password=None):
+        proxy = TunnelProxy(allowed=(em.port,), username=username, password=password)
+        for name in PROXY_VARIABLES:
+            monkeypatch.delenv(name, raising=False)
+        credentials = f"{username}:{password}@" if username else ""
+        monkeypatch.setenv("HTTPS_PROXY", f"{scheme}://{credentials}127.0.0.1:{proxy.port}")
+        return proxy
+
+    return use
+
+
+@pytest.mark.parametrize("scheme", ["socks5h", "socks5", "http"])
+def test_em_through_a_proxy(em, client_for, through_proxy, scheme):
+    with through_proxy(scheme, "proxy-user", "pr0xy-Pa55") as proxy:
+        with client_for() as client:
+            assert client.get(SEED, params=ENTITY).root == "Backup"
+    assert proxy.targets == [f"127.0.0.1:{em.port}"], "one connection, through the proxy"
+    assert methods(em) == [("POST", 201), ("GET", 200), ("DELETE", 204)]
+
+
+@pytest.mark.parametrize("scheme", ["socks5h", "http"])
+def test_the_deadline_holds_through_a_proxy(em, client_for, through_proxy, scheme):
+    em.inject("trickle", method="GET", interval=0.2, times=None)
+    with through_proxy(scheme):
+        started = time.monotonic()
+        with pytest.raises(CommunicationError, match=rf"timeout of 1 seconds .*through the proxy {scheme}://127\.0\.0\.1:\d+\.$"):
+            with client_for(timeout=1, retries=0) as client:
+                client.get(SEED, params=ENTITY)
+        assert time.monotonic() - started < 2.5
+
+
+def test_a_socks_proxy_that_refuses_is_named_without_its_credentials(em, client_for, through_proxy):
+    with through_proxy("socks5h", "proxy-user", "pr0xy-Pa55") as proxy:
+        proxy.allowed = ()
+        with pytest.raises(CommunicationError) as error:
+            with client_for(retries=0):
+                pass
+    message = str(error.value)
+    assert f"through the proxy socks5h://127.0.0.1:{proxy.port}" in message and "NO_PROXY" in message
+    assert "pr0xy-Pa55" not in message and "proxy-user" not in message
+    assert em.stats()["requests"] == 0
+
+
+def test_plain_http_warns_naming_the_url_without_user_information():
+    settings = connection_settings({"url": "http://em01.example.com", "username": "u", "password": "p"})
+    assert EMClient(settings).warnings == [
+        "url http://em01.example.com:9399 is plain HTTP: the password and EM's answers cross the network unencrypted. "
+        "Use https:// (EM serves its API over HTTPS on port 9398)."
+    ]
+    assert not EMClient(connection_settings({"url": "em01.example.com", "username": "u", "password": "p"})).warnings
