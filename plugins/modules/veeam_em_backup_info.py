@@ -360,6 +360,7 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options 
     connection_settings,
 )
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import VeeamEMError
+from ansible_collections.veeam_em.rest.plugins.module_utils._signals import logged_off_on_signals
 
 
 def main() -> None:
@@ -376,7 +377,7 @@ def main() -> None:
         selection = backup_selection(given_ids, module.params)
         client = EMClient(connection_settings(module.params))
         warnings = client.warnings
-        with client:
+        with logged_off_on_signals(client):
             result["backups"] = get_backups(client, selection, on_missing=unknown.add)
         if given_ids:
             # As the user wrote them, so that they compare with the ids given.
