@@ -424,3 +424,13 @@ def test_em_through_a_proxy_from_the_environment(em, fetch, plugin, scheme):
     assert [backup["id"] for backup in outcome.backups] == [SEED_ID]
     assert proxy.targets == [f"127.0.0.1:{em.port}"]
     assert methods(em) == [("POST", 201), ("GET", 200), ("DELETE", 204)]
+
+
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_plain_http_warns_naming_the_url(em, fetch, plugin):
+    closed = closed_port()
+    outcome = fetch(plugin, retries=0, url=f"http://127.0.0.1:{closed}")
+    assert outcome.failed and f"Could not reach EM at 127.0.0.1:{closed}" in outcome.msg
+    warning = f"url http://127.0.0.1:{closed} is plain HTTP: the password and EM's answers cross the network unencrypted."
+    shown = outcome.warnings if plugin == "module" else [outcome.run.unwrapped]
+    assert any(warning in text for text in shown), outcome.run.output
