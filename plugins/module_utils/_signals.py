@@ -5,8 +5,8 @@
 Private to veeam_em.rest: not a public API, may change without notice.
 
 Ansible ends the processes of a task with signals: on Ctrl-C, ansible-core 2.16
-terminates its worker processes (SIGTERM), and 2.19 and later send them SIGINT, which
-their own handler answers by ending the worker and its process group at once
+terminates its worker processes (SIGTERM), and newer cores (2.21) send them SIGINT,
+which their own handler answers by ending the worker and its process group at once
 (``os._exit``). A lookup runs in the worker, a module below it: either dies so without
 logging off, and its EM session stays open until EM expires it (15 minutes idle).
 """
