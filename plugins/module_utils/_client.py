@@ -383,13 +383,16 @@ class _DeadlinePassed(Exception):
 def _read_bounded(response: requests.Response, request: str, deadline: float) -> bytes:
     """Read the body by ``deadline``, refusing bodies above ``MAX_RESPONSE_BYTES`` instead of buffering without bound.
 
-    A read of n bytes returns only once n bytes have come, whatever the socket
-    timeout: the pieces are sized to the server's pace, one byte at first, doubled
-    while reads are quick and cut to what QUICK_READ seconds bring when they are
-    not. A server trickling a byte now and then so meets the deadline check at each
-    byte, while a fast one is read in pieces of up to LARGEST_READ bytes. Each read
-    also waits at most the time left (the socket's timeout), for a server that
-    stops in the middle of a piece.
+    Each read waits at most the time left (the socket's timeout), and the deadline
+    is checked between reads. urllib3 2.3 and later read with one receive at most
+    (``read1``), so that bounds the call. urllib3 1.26's ``read`` of n bytes
+    returns only once n bytes have come, each receive with the socket's timeout:
+    the pieces are sized to the server's pace, one byte at first, doubled while
+    reads are quick and cut to what QUICK_READ seconds bring when they are not. A
+    server trickling a byte now and then so meets the deadline check at each byte
+    there too (one that sends fast and then slows to a trickle within a piece can
+    hold that piece's read), while a fast one is read in pieces of up to
+    LARGEST_READ bytes.
     """
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
@@ -397,6 +400,7 @@ def _read_bounded(response: requests.Response, request: str, deadline: float) ->
             f"EM's response to {request} is {int(declared)} bytes, more than the {MAX_RESPONSE_BYTES} bytes this collection reads."
         )
     raw = response.raw
+    read = getattr(raw, "read1", None) or raw.read
     sock = getattr(raw.connection, "sock", None)
     timeout = sock.gettimeout() if sock is not None else None
     chunks, size, piece = [], 0, 1
@@ -406,7 +410,7 @@ def _read_bounded(response: requests.Response, request: str, deadline: float) ->
             raise _DeadlinePassed()
         if sock is not None:
             sock.settimeout(deadline - started)
-        chunk = raw.read(piece, decode_content=True) or b""
+        chunk = read(piece, decode_content=True) or b""
         if not chunk and raw.closed:
             break  # urllib3 1.26 may return nothing before the end while it decompresses
         took = time.monotonic() - started

@@ -380,3 +380,68 @@ def test_plain_http_warns_naming_the_url_without_user_information():
         "Use https:// (EM serves its API over HTTPS on port 9398)."
     ]
     assert not EMClient(connection_settings({"url": "em01.example.com", "username": "u", "password": "p"})).warnings
+
+
+class _TricklingBody:
+    """The raw body of a response as urllib3 1.26 reads it: ``read(n)`` returns once n bytes
+    have come. The first ``burst`` bytes come at once, then one every ``interval`` seconds."""
+
+    connection = None
+
+    def __init__(self, size, burst, interval):
+        self.body, self.burst, self.interval, self.position, self.reads = b"x" * size, burst, interval, 0, 0
+
+    @property
+    def closed(self):
+        return self.position >= len(self.body)
+
+    def _take(self, amount):
+        end = min(len(self.body), self.position + amount)
+        time.sleep(self.interval * max(0, end - max(self.position, self.burst)))
+        data, self.position = self.body[self.position:end], end
+        self.reads += 1
+        return data
+
+    def read(self, amount, decode_content=True):
+        return self._take(amount)
+
+
+class _ReceivingBody(_TricklingBody):
+    """As urllib3 2.3+ reads it: ``read1`` returns after one receive, what has come."""
+
+    def read1(self, amount, decode_content=True):
+        waiting = self.position >= self.burst
+        return self._take(1 if waiting else min(amount, self.burst - self.position))
+
+
+def _response_of(raw):
+    class Response:
+        headers = {}
+
+    Response.raw = raw
+    return Response()
+
+
+@pytest.mark.parametrize("body_class", [_TricklingBody, _ReceivingBody])
+def test_a_body_that_trickles_from_the_start_meets_the_deadline(body_class):
+    raw = body_class(size=1000, burst=0, interval=0.1)
+    started = time.monotonic()
+    with pytest.raises(_client._DeadlinePassed):  # pylint: disable=protected-access
+        _client._read_bounded(_response_of(raw), "GET x", started + 1)  # pylint: disable=protected-access
+    assert time.monotonic() - started < 1.3
+
+
+def test_a_body_that_slows_to_a_trickle_meets_the_deadline_with_one_receive_per_read():
+    raw = _ReceivingBody(size=1_000_000, burst=100_000, interval=0.1)
+    started = time.monotonic()
+    with pytest.raises(_client._DeadlinePassed):  # pylint: disable=protected-access
+        _client._read_bounded(_response_of(raw), "GET x", started + 1)  # pylint: disable=protected-access
+    assert time.monotonic() - started < 1.3
+
+
+@pytest.mark.parametrize("body_class", [_TricklingBody, _ReceivingBody])
+def test_a_fast_body_is_read_in_few_large_pieces(body_class):
+    raw = body_class(size=8 * 1024 * 1024, burst=8 * 1024 * 1024, interval=0)
+    body = _client._read_bounded(_response_of(raw), "GET x", time.monotonic() + 5)  # pylint: disable=protected-access
+    assert len(body) == 8 * 1024 * 1024
+    assert raw.reads <= 18 + 32 + 1, "1, 2, 4 ... 128 KiB, then 256 KiB pieces"
