@@ -486,6 +486,8 @@ def _reason(exc: BaseException) -> str:
             return f"TLS error {cause.reason}"
     if any(isinstance(cause, requests.exceptions.InvalidHeader) for cause in chain):
         return _INVALID_HEADER
+    if any(isinstance(cause, requests.exceptions.InvalidSchema) and "SOCKS" in str(cause) for cause in chain):
+        return "a SOCKS proxy needs the Python library PySocks (pip install requests[socks]) where the plugin runs"
     if any(type(cause).__name__ in ("IncompleteRead", "ProtocolError", "RemoteDisconnected") for cause in chain):
         return "the connection was closed before the answer was complete"
     return f"{type(chain[-1]).__name__}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import requests
 from emulator import SilentPort, TunnelProxy, closed_port
 
 from ansible_collections.veeam_em.rest.plugins.module_utils import _client
@@ -371,6 +372,20 @@ def test_a_socks_proxy_that_refuses_is_named_without_its_credentials(em, client_
     assert f"through the proxy socks5h://127.0.0.1:{proxy.port}" in message and "NO_PROXY" in message
     assert "pr0xy-Pa55" not in message and "proxy-user" not in message
     assert em.stats()["requests"] == 0
+
+
+def test_a_socks_proxy_without_pysocks_says_what_to_install(em, client_for, through_proxy, monkeypatch):
+    def without_pysocks(*_args, **_kwargs):
+        raise requests.exceptions.InvalidSchema("Missing dependencies for SOCKS support.")
+
+    monkeypatch.setattr(requests.adapters, "SOCKSProxyManager", without_pysocks)  # as requests has it when PySocks is missing
+    with through_proxy("socks5h") as proxy:
+        with pytest.raises(CommunicationError) as error:
+            with client_for(retries=0):
+                pass
+    assert f"through the proxy socks5h://127.0.0.1:{proxy.port}" in str(error.value)
+    assert "a SOCKS proxy needs the Python library PySocks (pip install requests[socks]) where the plugin runs" in str(error.value)
+    assert proxy.targets == [] and em.stats()["requests"] == 0
 
 
 def test_plain_http_warns_naming_the_url_without_user_information():
