@@ -84,7 +84,7 @@ options:
     default: latest
 notes:
   - Every request uses one TCP/TLS connection; a session opened by the plugin is logged off at the end, also after a failure,
-    a timeout or Ctrl-C (SIGINT or SIGTERM, which end the process only once the logoff is done).
+    a timeout or Ctrl-C. For modules and lookups, SIGINT (Ctrl-C) and SIGTERM end the process only once the logoff is done.
   - A session that EM refuses during the call (HTTP 401) is logged off (one try) before the plugin logs on again.
 """
 
