@@ -15,7 +15,8 @@ E2E_OLDEST_REQUIREMENTS := tests/integration/requirements-oldest-core.txt
 E2E_OLDEST_TESTS ?= test_veeam_em_backup_info.py test_veeam_em_backup_lookup.py test_listing.py \
                     test_restore_points.py test_veeam_em_inventory.py test_hostile_names.py test_backup_report.py \
                     test_veeam_em_vm_restore_point_info.py test_veeam_em_vm_restore_point_lookup.py test_protection_gate.py \
-                    test_health_filters.py test_backup_sessions.py test_veeam_em_quick_backup.py test_protect_then_patch.py
+                    test_health_filters.py test_backup_sessions.py test_veeam_em_quick_backup.py test_protect_then_patch.py \
+                    test_sessions.py
 
 .PHONY: integration-oldest
 

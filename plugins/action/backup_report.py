@@ -39,6 +39,7 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options 
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import VeeamEMError
 from ansible_collections.veeam_em.rest.plugins.module_utils._report import (
     ReportError, build_report, collect_backups, duration_seconds, earlier_marker, parse_time, percent, report_result)
+from ansible_collections.veeam_em.rest.plugins.module_utils._signals import logged_off_on_signals
 from ansible_collections.veeam_em.rest.plugins.plugin_utils._render import render
 from ansible_collections.veeam_em.rest.plugins.plugin_utils._untrusted import as_data
 
@@ -235,7 +236,7 @@ class ActionModule(ActionBase):
         client = None
         try:
             client = EMClient(connection_settings(params))
-            with client:
+            with logged_off_on_signals(client):
                 yield client
         except VeeamEMError as error:
             raise ReportFailed(FAILED_TO_GET + str(error)) from None

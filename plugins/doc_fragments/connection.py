@@ -16,8 +16,10 @@ options:
       - Accepts V(em01), V(em01:9398), V(https://em01:9398) or V(https://em01:9398/api/).
         Without a scheme, C(https) is used; without a port, 9398 for C(https) and 9399 for C(http);
         C(/api) is appended when missing (a path that ends in C(/api) in any case is kept).
+      - A C(http://) URL sends the password and EM's answers unencrypted, with a warning that names the URL.
       - Requests go through the proxy that the environment sets (E(HTTPS_PROXY), E(HTTP_PROXY),
-        E(ALL_PROXY)) unless E(NO_PROXY) names EM's host.
+        E(ALL_PROXY)) unless E(NO_PROXY) names EM's host. HTTP proxies work as they are; SOCKS proxies
+        (C(socks5h://), C(socks5://)) need the Python library C(PySocks) (C(requests[socks])).
       - Redirects are never followed, and fail the call. EM does not redirect its API, and a redirect
         would carry the session to another host.
       - Modules read E(VEEAM_EM_URL) when this is not set.
@@ -57,7 +59,8 @@ options:
   timeout:
     description:
       - The most seconds one request may take, from connecting to the last byte of the answer
-        (a deadline, not a limit per read, so an answer that trickles in is cut off too).
+        (a deadline, not a limit per read, so an answer whose body trickles in is cut off too).
+        Connecting and each read of the answer's status line and headers wait at most O(timeout) seconds.
       - A call with its own logon makes at least three requests (logon, read, logoff), each with
         this deadline and its retries, so one request takes at most O(timeout) times (O(retries) + 1)
         seconds plus the backoff between the tries (0, 1, 2, 4, 5, 5... seconds).
@@ -80,7 +83,9 @@ options:
     type: str
     default: latest
 notes:
-  - Every request uses one TCP/TLS connection; a session opened by the plugin is logged off at the end, also after a failure.
+  - Every request uses one TCP/TLS connection; a session opened by the plugin is logged off at the end, also after a failure,
+    a timeout or Ctrl-C. For modules and lookups, SIGINT (Ctrl-C) and SIGTERM end the process only once the logoff is done.
+  - A session that EM refuses during the call (HTTP 401) is logged off (one try) before the plugin logs on again.
 """
 
     # Lookups and other plugins: the same options, also from variables and the environment.

@@ -176,6 +176,7 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._inventory import (
     backup_servers,
     host_names,
 )
+from ansible_collections.veeam_em.rest.plugins.module_utils._signals import logged_off_on_signals
 
 display = Display()
 
@@ -242,7 +243,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             selection = backup_selection([], wanted)
             client = EMClient(settings)
             warnings = client.warnings
-            with client:
+            with logged_off_on_signals(client):
                 return backup_servers(client, selection, with_backups=self.get_option("backups"))
         except VeeamEMError as error:
             raise AnsibleParserError(str(error)) from None

@@ -13,13 +13,12 @@ see the troubleshooting guide.)
 
 from __future__ import annotations
 
-import socket
+import re
 import ssl
-import threading
 import time
 import traceback
 import warnings
-from functools import partial
+from contextlib import suppress
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any, Optional
 from urllib.parse import urljoin, urlsplit
@@ -42,17 +41,24 @@ try:
     import requests
     from requests.adapters import HTTPAdapter
     from requests.utils import get_environ_proxies, select_proxy
-    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-    from urllib3.exceptions import InsecureRequestWarning, NewConnectionError, TimeoutError as Urllib3Timeout
+    from urllib3.exceptions import HTTPError as Urllib3Error, InsecureRequestWarning, NewConnectionError, TimeoutError as Urllib3Timeout
 except ImportError:
     REQUESTS_IMPORT_ERROR: Optional[str] = traceback.format_exc()
-    HTTPAdapter = HTTPConnectionPool = HTTPSConnectionPool = object  # the classes below must still define
 else:
     REQUESTS_IMPORT_ERROR = None
 
 SESSION_HEADER = "X-RestSvcSessionId"
+#: Where a logon answer that does not parse names its session (the root's Href, the
+#: Delete link, the SessionId element or field): EM's session ids are GUIDs.
+_SESSION_ID_IN_BODY = re.compile(rb"(?:logonSessions/|SessionId\W{1,4})([0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})\b", re.IGNORECASE)
+#: How much of such an answer is searched (a logon answer is a few kB).
+MAX_LOGON_SCAN = 64 * 1024
 #: Largest body read into memory; EM's largest pages are a few MB.
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+#: A body is read in pieces sized to the server's pace (see ``_read_bounded``): a read that
+#: takes less than QUICK_READ seconds doubles the next one, up to LARGEST_READ bytes.
+QUICK_READ = 0.05
+LARGEST_READ = 256 * 1024
 RETRY_STATUSES = (502, 503, 504)
 #: Backoff between retries, as urllib3 schedules it: none before the first retry,
 #: then BACKOFF_FACTOR * 2 ** (n - 1) seconds before retry n, at most BACKOFF_MAX.
@@ -82,115 +88,6 @@ class _NoCookies(DefaultCookiePolicy):
         return False
 
 
-class _Deadline:
-    """Cuts off the connection of a request that outlives its deadline.
-
-    requests' ``timeout`` bounds each socket operation, not the answer: a server
-    (or proxy) that sends a byte now and then holds a call as long as it likes.
-    A timer shuts the socket of the request's connection down at the deadline,
-    which ends whatever read is waiting; ``expired`` then tells the client why.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._connection: Any = None
-        self._running = False
-        self.expired = False
-
-    def track(self, connection: Any) -> None:
-        """Called by the connection pool with the connection a request is about to use."""
-        with self._lock:
-            self._connection = connection
-            if self.expired:
-                _shut_down(connection)
-
-    def start(self, seconds: float) -> threading.Timer:
-        with self._lock:
-            self._connection, self._running, self.expired = None, True, False
-        timer = threading.Timer(seconds, self._expire)
-        timer.daemon = True
-        timer.start()
-        return timer
-
-    def stop(self, timer: threading.Timer) -> None:
-        with self._lock:
-            self._connection, self._running = None, False
-        timer.cancel()
-
-    def _expire(self) -> None:
-        with self._lock:
-            if self._running:
-                self.expired = True
-                if self._connection is not None:
-                    _shut_down(self._connection)
-
-
-def _shut_down(connection: Any) -> None:
-    """Shut a connection's socket down for both directions; a blocked read returns at once.
-
-    ``socket.socket.shutdown`` on the socket itself, also for a TLS socket, whose own
-    ``shutdown`` would drop its TLS state under the reading thread's feet.
-    """
-    sock = getattr(connection, "sock", None)
-    if sock is not None:
-        try:
-            socket.socket.shutdown(sock, socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-
-class _TrackedPoolMixin:
-    """A urllib3 connection pool that hands each connection it gives out to a ``_Deadline``."""
-
-    deadline: _Deadline
-
-    def _get_conn(self, timeout: Any = None) -> Any:
-        connection = super()._get_conn(timeout)  # type: ignore[misc]
-        self.deadline.track(connection)
-        return connection
-
-
-class _TrackedHTTPPool(_TrackedPoolMixin, HTTPConnectionPool):  # type: ignore[misc,valid-type]
-    pass
-
-
-class _TrackedHTTPSPool(_TrackedPoolMixin, HTTPSConnectionPool):  # type: ignore[misc,valid-type]
-    pass
-
-
-def _tracked_pool(pool_class: type, deadline: _Deadline, *args: Any, **kwargs: Any) -> Any:
-    pool = pool_class(*args, **kwargs)
-    pool.deadline = deadline
-    return pool
-
-
-class _DeadlineAdapter(HTTPAdapter):  # type: ignore[misc,valid-type]
-    """An ``HTTPAdapter`` without retries of its own (the client retries) whose pools,
-    direct or through a proxy, report their connections to a ``_Deadline``.
-
-    ``pool_classes_by_scheme`` is public in urllib3 1.26 and 2.x alike.
-    """
-
-    def __init__(self, deadline: _Deadline) -> None:
-        self._deadline = deadline  # before super().__init__, which builds the pool manager
-        super().__init__(pool_connections=1, pool_maxsize=1)
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self._track(self.poolmanager)
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        self._track(manager)
-        return manager
-
-    def _track(self, manager: Any) -> None:
-        manager.pool_classes_by_scheme = {
-            "http": partial(_tracked_pool, _TrackedHTTPPool, self._deadline),
-            "https": partial(_tracked_pool, _TrackedHTTPSPool, self._deadline),
-        }
-
-
 class Document:
     """An EM response that parsed: its status, URL, root element and content."""
 
@@ -215,11 +112,11 @@ class EMClient:
         parts = urlsplit(settings.base_url)
         self._address = f"{parts.hostname}:{parts.port}"
         self._session_id: Optional[str] = None
-        self._deadline = _Deadline()
         self._http = requests.Session()
         self._http.cookies.set_policy(_NoCookies())
         self._http.headers.update({"Accept": "application/xml", "User-Agent": "veeam_em.rest"})
-        adapter = _DeadlineAdapter(self._deadline)
+        # No retries of requests' own (the client retries) and one connection: EM is one host.
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=1)
         self._http.mount("https://", adapter)
         self._http.mount("http://", adapter)
         self._proxy = _proxy_for(settings.base_url)
@@ -229,6 +126,12 @@ class EMClient:
             self.warnings.append(
                 f"validate_certs is false: the TLS certificate of EM at {self._address} is not verified. "
                 "Set ca_path to EM's CA certificate instead."
+            )
+        if parts.scheme == "http":
+            credentials = "the password" if settings.password else "the session id"
+            self.warnings.append(
+                f"url {_origin(settings.base_url)} is plain HTTP: {credentials} and EM's answers cross the network "
+                f"unencrypted. Use https:// (EM serves its API over HTTPS on port 9398)."
             )
 
     def __enter__(self) -> EMClient:
@@ -252,11 +155,16 @@ class EMClient:
         return f"{self.settings.base_url}/{path.lstrip('/')}"
 
     def get(self, path: str, params: Optional[dict[str, str]] = None) -> Document:
-        """GET an EM resource and parse it; a session expired on the way is renewed once."""
+        """GET an EM resource and parse it; a session refused on the way is renewed once.
+
+        A 401 may come while EM still holds the session (a restarted node behind a
+        load balancer, say): the refused session is logged off before the new logon,
+        so that no session is left behind either way.
+        """
         url = self.url(path)
         response, body = self._send("GET", url, params=params)
         if response.status_code == 401 and self._session_id:
-            self._session_id = None  # EM dropped it: there is nothing to log off.
+            self._logoff(quietly=True)
             self._logon()
             response, body = self._send("GET", url, params=params)
         return self._document(response, body, "GET", url)
@@ -289,6 +197,7 @@ class EMClient:
         return self.get(path.split("/api/", 1)[1], params=params)
 
     def _logon(self) -> None:
+        """Log on; a session EM opened is logged off again when its answer cannot be used."""
         url = self.url("sessionMngr/")
         self._http.headers.pop(SESSION_HEADER, None)
         auth = (self.settings.username.encode("utf-8"), self.settings.password.encode("utf-8"))
@@ -298,28 +207,49 @@ class EMClient:
                 f"EM at {self._address} refused the logon of user {self.settings.username!r} (HTTP 401): "
                 "check username and password, and that the account has an Enterprise Manager role."
             )
-        document = self._document(response, body, "POST", url)
         token = response.headers.get(SESSION_HEADER)
-        session_id = document.content.get("SessionId")
-        if not token or not session_id:
-            raise UnreadableResponseError(f"EM's logon answer from {url} carries no session (HTTP {response.status_code}).")
+        try:
+            session_id = self._document(response, body, "POST", url).content.get("SessionId")
+            if not token or not session_id:
+                raise UnreadableResponseError(f"EM's logon answer from {url} carries no session (HTTP {response.status_code}).")
+        except VeeamEMError:
+            if token and response.status_code < 300:
+                self._abandon(token, body)
+            raise
         self._http.headers[SESSION_HEADER] = token
         self._session_id = session_id
 
-    def _logoff(self) -> None:
-        """Close the session; a failure is a warning, since the data fetched is still good."""
+    def _abandon(self, token: str, body: bytes) -> None:
+        """Log off a session whose logon answer cannot be used, found by the id its body shows."""
+        match = _SESSION_ID_IN_BODY.search(body[:MAX_LOGON_SCAN])
+        if not match:
+            self.warnings.append(
+                "EM opened a session but its logon answer does not name it: the session stays open until EM expires it."
+            )
+            return
+        self._http.headers[SESSION_HEADER] = token
+        self._session_id = match.group(1).decode("ascii")
+        self._logoff()
+
+    def _logoff(self, quietly: bool = False) -> None:
+        """Close the session; a failure is a warning, since the data fetched is still good.
+
+        ``quietly``: one attempt and no warning, for a session EM refused, which it has
+        most likely dropped already (its logoff then fails, as expected).
+        """
         url = self.url(f"logonSessions/{self._session_id}")
         try:
-            response, body = self._send("DELETE", url)
-            if response.status_code not in (200, 204):
+            response, body = self._send("DELETE", url, max_retries=0 if quietly else None)
+            if response.status_code not in (200, 204) and not quietly:
                 self._document(response, body, "DELETE", url)
         except VeeamEMError as exc:
-            self.warnings.append(f"Could not log off from EM, the session stays open until EM expires it: {exc}")
+            if not quietly:
+                self.warnings.append(f"Could not log off from EM, the session stays open until EM expires it: {exc}")
         finally:
             self._session_id = None
             self._http.headers.pop(SESSION_HEADER, None)
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> tuple[requests.Response, bytes]:
+    def _send(self, method: str, url: str, max_retries: Optional[int] = None, **kwargs: Any) -> tuple[requests.Response, bytes]:
         """One request, with up to ``retries`` retries and a deadline of ``timeout`` seconds each.
 
         A GET is retried after any failure to get an answer (refused, reset, cut
@@ -327,23 +257,32 @@ class EMClient:
         (POST) and the logoff (DELETE) are retried only when no connection could
         be made, so nothing was sent: a logon EM may have received is never sent
         twice. A call so takes at most ``timeout * (retries + 1)`` seconds plus the
-        backoff between the attempts.
+        backoff between the attempts. ``max_retries`` lowers ``retries`` for one call.
         """
+        max_retries = self.settings.retries if max_retries is None else max_retries
         retries = 0
         while True:
             try:
                 response, body = self._attempt(method, url, retries, **kwargs)
             except _Retryable as failure:
-                if retries == self.settings.retries or not (method == "GET" or failure.before_sending):
+                if retries == max_retries or not (method == "GET" or failure.before_sending):
                     raise failure.error from None
             else:
-                if method != "GET" or response.status_code not in RETRY_STATUSES or retries == self.settings.retries:
+                if method != "GET" or response.status_code not in RETRY_STATUSES or retries == max_retries:
                     return response, body
             retries += 1
             time.sleep(backoff_seconds(retries))
 
     def _attempt(self, method: str, url: str, retries: int, **kwargs: Any) -> tuple[requests.Response, bytes]:
         """Send a request and read its body within ``timeout``, with TLS settings passed explicitly.
+
+        ``timeout`` is a deadline for the whole answer, not only for each socket
+        operation as requests has it (a server or proxy that sends a byte now and
+        then would hold a call as long as it likes): connecting and each read of the
+        answer's head wait at most ``timeout``, and the body is read in pieces, each
+        read waiting at most the time left, with the deadline checked between them
+        (``_read_bounded``). Nothing of urllib3's private API is involved, so any
+        proxy that requests supports (HTTP, HTTPS, SOCKS through PySocks) works.
 
         ``verify`` goes on every request: a ``Session.verify`` value would lose
         against ``REQUESTS_CA_BUNDLE`` in the environment. Redirects are never
@@ -352,31 +291,33 @@ class EMClient:
         """
         tried = f"{method} {url}" + (f", after {retries} {'retry' if retries == 1 else 'retries'}" if retries else "")
         timeout = self.settings.timeout
-        timer = self._deadline.start(timeout)
+        deadline = time.monotonic() + timeout
+        response: Optional[requests.Response] = None
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", InsecureRequestWarning)
                 response = self._http.request(
                     method, url, verify=self.settings.verify, timeout=timeout, stream=True, allow_redirects=False, **kwargs
                 )
-                body = _read_bounded(response, f"{method} {url}")
+            body = _read_bounded(response, f"{method} {url}", deadline)
+        except (_DeadlinePassed, Urllib3Timeout):
+            raise _Retryable(self._timed_out(tried), before_sending=False) from None
+        except Urllib3Error as exc:
+            # Raised by urllib3 while reading the body: the answer had begun.
+            raise _Retryable(
+                CommunicationError(f"EM at {self._address} broke off its answer to {tried}: {_reason(exc)}."),
+                before_sending=False,
+            ) from None
         except requests.exceptions.SSLError as exc:
-            if self._deadline.expired:
+            if time.monotonic() >= deadline:
                 raise _Retryable(self._timed_out(tried), before_sending=False) from None
             raise CertificateError(
                 f"Could not verify the TLS certificate of EM at {self._address} ({_reason(exc)}). "
                 "Set ca_path to the CA certificate that signed EM's certificate, or, only for a test system, "
                 "validate_certs=false."
             ) from None
-        except requests.exceptions.ChunkedEncodingError as exc:
-            if self._deadline.expired:
-                raise _Retryable(self._timed_out(tried), before_sending=False) from None
-            raise _Retryable(
-                CommunicationError(f"EM at {self._address} broke off its answer to {tried}: {_reason(exc)}."),
-                before_sending=False,
-            ) from None
         except requests.exceptions.RequestException as exc:
-            if self._deadline.expired or _caused_by_timeout(exc):
+            if time.monotonic() >= deadline or _caused_by_timeout(exc):
                 raise _Retryable(self._timed_out(tried), before_sending=_not_connected(exc)) from None
             raise _Retryable(self._unreachable(exc, tried), before_sending=_not_connected(exc)) from None
         except ValueError:
@@ -384,9 +325,8 @@ class EMClient:
             # its text quotes the value, which may be a session token.
             raise CommunicationError(f"Could not send {tried} to EM at {self._address}: {_INVALID_HEADER}.") from None
         finally:
-            self._deadline.stop(timer)
-        if self._deadline.expired:
-            raise _Retryable(self._timed_out(tried), before_sending=False)
+            if response is not None and not response.raw.closed:
+                response.close()  # a connection left in the middle of an answer is of no further use
         if 300 <= response.status_code < 400:
             raise RedirectError(
                 f"EM at {self._address} answered {method} {url} with a redirect (HTTP {response.status_code}) to "
@@ -403,7 +343,7 @@ class EMClient:
         )
 
     def _unreachable(self, exc: BaseException, tried: str) -> CommunicationError:
-        if self._proxy and isinstance(exc, requests.exceptions.ProxyError):
+        if self._proxy and _proxy_failed(exc):
             return CommunicationError(
                 f"Could not reach EM at {self._address} through the proxy {self._proxy} ({tried}): the proxy "
                 f"failed: {_reason(exc)}. The proxy comes from the environment (HTTPS_PROXY, HTTP_PROXY, "
@@ -452,23 +392,54 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}{port}" if parts.hostname else "(no address)"
 
 
-def _read_bounded(response: requests.Response, request: str) -> bytes:
-    """Read the body, refusing bodies above ``MAX_RESPONSE_BYTES`` instead of buffering without bound."""
+class _DeadlinePassed(Exception):
+    """The answer was not complete when its deadline came."""
+
+
+def _read_bounded(response: requests.Response, request: str, deadline: float) -> bytes:
+    """Read the body by ``deadline``, refusing bodies above ``MAX_RESPONSE_BYTES`` instead of buffering without bound.
+
+    Each read waits at most the time left (the socket's timeout), and the deadline
+    is checked between reads. urllib3 2.3 and later read with one receive at most
+    (``read1``), so that bounds the call. urllib3 1.26's ``read`` of n bytes
+    returns only once n bytes have come, each receive with the socket's timeout:
+    the pieces are sized to the server's pace, one byte at first, doubled while
+    reads are quick and cut to what QUICK_READ seconds bring when they are not. A
+    server trickling a byte now and then so meets the deadline check at each byte
+    there too (one that sends fast and then slows to a trickle within a piece can
+    hold that piece's read), while a fast one is read in pieces of up to
+    LARGEST_READ bytes.
+    """
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
-        response.close()
         raise UnreadableResponseError(
             f"EM's response to {request} is {int(declared)} bytes, more than the {MAX_RESPONSE_BYTES} bytes this collection reads."
         )
-    chunks, size = [], 0
-    for chunk in response.iter_content(chunk_size=256 * 1024):
+    raw = response.raw
+    read = getattr(raw, "read1", None) or raw.read
+    sock = getattr(raw.connection, "sock", None)
+    timeout = sock.gettimeout() if sock is not None else None
+    chunks, size, piece = [], 0, 1
+    while True:
+        started = time.monotonic()
+        if started >= deadline:
+            raise _DeadlinePassed()
+        if sock is not None:
+            sock.settimeout(deadline - started)
+        chunk = read(piece, decode_content=True) or b""
+        if not chunk and raw.closed:
+            break  # urllib3 1.26 may return nothing before the end while it decompresses
+        took = time.monotonic() - started
         size += len(chunk)
         if size > MAX_RESPONSE_BYTES:
-            response.close()
             raise UnreadableResponseError(
                 f"EM's response to {request} is larger than the {MAX_RESPONSE_BYTES} bytes this collection reads."
             )
         chunks.append(chunk)
+        piece = min(LARGEST_READ, piece * 2) if took < QUICK_READ else max(1, int(len(chunk) * QUICK_READ / took))
+    if sock is not None:
+        with suppress(OSError):
+            sock.settimeout(timeout)  # the connection goes back to the pool, for the next request
     return b"".join(chunks)
 
 
@@ -495,6 +466,16 @@ def _caused_by_timeout(exc: BaseException) -> bool:
     )
 
 
+def _from_pysocks(error: BaseException) -> bool:
+    """An error of PySocks, through which requests talks to a SOCKS proxy."""
+    return type(error).__module__ == "socks"
+
+
+def _proxy_failed(exc: BaseException) -> bool:
+    """The proxy refused or failed the request (requests files SOCKS failures as mere connection errors)."""
+    return isinstance(exc, requests.exceptions.ProxyError) or any(_from_pysocks(cause) for cause in _causes(exc))
+
+
 def _not_connected(exc: BaseException) -> bool:
     """True when no connection was made, so nothing of the request was sent."""
     return isinstance(exc, requests.exceptions.ConnectTimeout) or any(
@@ -505,8 +486,8 @@ def _not_connected(exc: BaseException) -> bool:
 def _reason(exc: BaseException) -> str:
     """A human-readable cause of a requests/urllib3 error that cannot hold a secret.
 
-    Only the operating system's error text and TLS's verification text are taken
-    over: exception texts of requests and urllib3 may quote a header value (an
+    Only the operating system's error text, TLS's verification text and PySocks'
+    text (a SOCKS status, or the proxy's host and port) are taken over: exception texts of requests and urllib3 may quote a header value (an
     invalid session token, say) or a proxy URL with its password.
     """
     chain = _causes(exc)
@@ -515,10 +496,14 @@ def _reason(exc: BaseException) -> str:
             return f"certificate verify failed: {cause.verify_message}"
         if isinstance(cause, OSError) and cause.strerror and not isinstance(cause, ssl.SSLError):
             return cause.strerror
+        if _from_pysocks(cause) and getattr(cause, "msg", None):
+            return str(cause.msg)  # such as "0x02: Connection not allowed by ruleset"; it never holds the proxy's credentials
         if isinstance(cause, ssl.SSLError) and cause.reason:
             return f"TLS error {cause.reason}"
     if any(isinstance(cause, requests.exceptions.InvalidHeader) for cause in chain):
         return _INVALID_HEADER
+    if any(isinstance(cause, requests.exceptions.InvalidSchema) and "SOCKS" in str(cause) for cause in chain):
+        return "a SOCKS proxy needs the Python library PySocks (pip install requests[socks]) where the plugin runs"
     if any(type(cause).__name__ in ("IncompleteRead", "ProtocolError", "RemoteDisconnected") for cause in chain):
         return "the connection was closed before the answer was complete"
     return f"{type(chain[-1]).__name__}"

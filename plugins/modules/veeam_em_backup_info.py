@@ -358,6 +358,7 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._backups import (
 from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient, missing_libraries
 from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options import connection_settings
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import VeeamEMError
+from ansible_collections.veeam_em.rest.plugins.module_utils._signals import logged_off_on_signals
 
 
 def main() -> None:
@@ -373,7 +374,7 @@ def main() -> None:
         selection = backup_selection(given_ids, module.params)
         client = EMClient(connection_settings(module.params))
         warnings = client.warnings
-        with client:
+        with logged_off_on_signals(client):
             result.update(backup_info(client, given_ids, selection))
     except VeeamEMError as error:
         failure = str(error)

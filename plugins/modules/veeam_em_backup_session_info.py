@@ -231,6 +231,7 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._sessions import (
     job_sessions,
     session_selection,
 )
+from ansible_collections.veeam_em.rest.plugins.module_utils._signals import logged_off_on_signals
 
 
 def main() -> None:
@@ -248,7 +249,7 @@ def main() -> None:
         selection = session_selection(module.params["job_names"], module.params["job_ids"], module.params, now)
         client = EMClient(connection_settings(module.params))
         warnings = client.warnings
-        with client:
+        with logged_off_on_signals(client):
             result["sessions"], result["missing"] = job_sessions(client, selection.job_names, selection.job_ids, selection.latest,
                                                                  selection.since, selection.tasks, now)
     except VeeamEMError as error:

@@ -196,6 +196,7 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._quick_backup import
     quick_backup,
     quick_backup_request,
 )
+from ansible_collections.veeam_em.rest.plugins.module_utils._signals import logged_off_on_signals
 
 
 def main() -> None:
@@ -210,7 +211,7 @@ def main() -> None:
         request = quick_backup_request(module.params, now)
         client = EMClient(connection_settings(module.params))
         warnings = client.warnings
-        with client:
+        with logged_off_on_signals(client):
             result = quick_backup(client, request, now, module.check_mode)
     except QuickBackupFailed as error:
         result, failure = {"changed": error.changed, "vms": error.vms}, str(error)

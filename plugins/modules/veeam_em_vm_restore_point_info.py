@@ -280,6 +280,7 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options 
     connection_settings,
 )
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import VeeamEMError
+from ansible_collections.veeam_em.rest.plugins.module_utils._signals import logged_off_on_signals
 from ansible_collections.veeam_em.rest.plugins.module_utils._vm_restore_points import (
     VM_POINT_SELECTION_ARGUMENT_SPEC,
     get_vm_restore_points,
@@ -302,7 +303,7 @@ def main() -> None:
         selection = vm_point_selection(module.params["vm_names"], module.params, now)
         client = EMClient(connection_settings(module.params))
         warnings = client.warnings
-        with client:
+        with logged_off_on_signals(client):
             result["vms"] = get_vm_restore_points(client, selection, now)
         result["missing"] = missing_names(result["vms"])
     except VeeamEMError as error:

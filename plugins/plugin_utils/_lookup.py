@@ -9,7 +9,7 @@ environment, as the ``veeam_em.rest.connection.plugins`` doc fragment declares t
 keyword that is no option is refused before any request; the connection options go
 through the same ``connection_settings`` as a module's; the collection's errors become
 ``AnsibleLookupError`` with their message, and the client's warnings are shown once
-the session is over, also after a failure.
+the session is over, also after a failure or a signal that ends the process.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options 
     connection_settings,
 )
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import VeeamEMError
+from ansible_collections.veeam_em.rest.plugins.module_utils._signals import logged_off_on_signals
 
 display = Display()
 
@@ -47,13 +48,17 @@ class EMLookupBase(LookupBase):
 
     @contextmanager
     def em_session(self) -> Iterator[EMClient]:
-        """A client logged on to EM (or on the given session) for the body; logged off after it, also on failure."""
+        """A client logged on to EM (or on the given session) for the body; logged off after it, also on failure.
+
+        Also on Ctrl-C: the worker process that runs a lookup is ended by a signal
+        (see ``logged_off_on_signals``), which logs off first.
+        """
         options = {name: self.get_option(name) for name in CONNECTION_ARGUMENT_SPEC}
         # A str option expanded here: as a path, an empty VEEAM_EM_CA_PATH would become the current directory.
         options["ca_path"] = os.path.expanduser(options["ca_path"]) if options["ca_path"] else None
         client = EMClient(connection_settings(options))
         try:
-            with client:
+            with logged_off_on_signals(client):
                 yield client
         finally:
             for warning in client.warnings:

@@ -5,6 +5,7 @@ tests: ``Emulator`` plus the data-set constants tests compare responses with."""
 from __future__ import annotations
 
 from .core import DEFAULT_PASSWORD, DEFAULT_USERNAME, Emulator
+from .proxy import TunnelProxy
 from .silent import SilentPort, closed_port
 from .data import (
     BULK_PLATFORMS,
@@ -76,6 +77,7 @@ from .render import EM_HREF_BASE, NAMESPACE, PARENT_LINK_NAME
 
 __all__ = [
     "SilentPort",
+    "TunnelProxy",
     "closed_port",
     "BULK_PLATFORMS",
     "CHILD_BACKUP_ID",

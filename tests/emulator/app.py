@@ -350,6 +350,8 @@ class EmulatorApp:
             response = self._dispatch(call, rule.endpoint, args)
         if kind == "body":
             self._replace_body(response, fault)
+        if kind == "truncate":
+            response.set_data(response.get_data()[:fault.params["size"]])
         if kind == "cut":
             call.request.environ[CUT_CONNECTION] = True
         if kind == "trickle":

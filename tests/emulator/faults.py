@@ -22,6 +22,8 @@ FAULT_KINDS: dict[str, dict[str, Any]] = {
     "expire_session": {},
     # Run the handler, then replace the body (and optionally type and status).
     "body": {"body": _REQUIRED, "content_type": None, "status": None},
+    # Run the handler, then keep only the first ``size`` bytes of its body, sent as a whole answer.
+    "truncate": {"size": _REQUIRED},
     # Sleep before answering.
     "delay": {"seconds": _REQUIRED},
     # Close the TCP connection with a reset, without any response.

@@ -3,7 +3,7 @@
 """The module on the oldest libraries it admits, as a RHEL 9 host runs it.
 
 RHEL 9 (and execution environments built on it) has Python 3.9 with requests
-2.25.1 on urllib3 1.26, the floors of requirements.txt. `make integration` builds
+2.25.1 on urllib3 1.26, the floors of requirements.txt (and PySocks, for SOCKS proxies). `make integration` builds
 that interpreter (mk/oldest-libraries.mk) and names it in
 VEEAM_EM_OLDEST_LIBRARIES_PYTHON; the module runs on it, the controller does not.
 """
@@ -16,6 +16,7 @@ import subprocess
 import pytest
 
 from conftest import connection_to
+from emulator import TunnelProxy
 
 SEED_ID = "c213fbfa-7b9e-4772-9ddc-3ecbdcc3fc70"
 
@@ -72,3 +73,25 @@ def test_a_redirect_is_refused(em, run_playbook, old_python, connection):
     em.inject("redirect", method="GET", location="http://127.0.0.1:9/api/backups")
     run = run_module(run_playbook, old_python, {**connection, "id": SEED_ID})
     assert run.result["failed"] and "with a redirect (HTTP 302) to http://127.0.0.1:9" in run.result["msg"]
+
+
+@pytest.mark.parametrize("scheme", ["socks5h", "http"])
+def test_em_through_a_proxy(em, run_playbook, old_python, connection, scheme):
+    with TunnelProxy(allowed=(em.port,)) as proxy:
+        env = {"HTTPS_PROXY": f"{scheme}://127.0.0.1:{proxy.port}", "NO_PROXY": "", "no_proxy": ""}
+        run = run_playbook("backup_info.yml", {"module_args": {**connection, "id": SEED_ID}}, "-vvv",
+                           "-e", f"ansible_python_interpreter={old_python}", env=env)
+    assert "Traceback" not in run.output and not run.result.get("failed"), run.output
+    assert [backup["id"] for backup in run.result["backups"]] == [SEED_ID]
+    assert proxy.targets == [f"127.0.0.1:{em.port}"]
+
+
+def test_the_deadline_holds_through_a_socks_proxy(em, run_playbook, old_python, connection):
+    em.inject("trickle", method="GET", interval=0.2, times=None)
+    with TunnelProxy(allowed=(em.port,)) as proxy:
+        env = {"HTTPS_PROXY": f"socks5h://127.0.0.1:{proxy.port}", "NO_PROXY": "", "no_proxy": ""}
+        run = run_playbook("backup_info.yml", {"module_args": {**connection, "id": SEED_ID, "timeout": 2, "retries": 0}},
+                           "-e", f"ansible_python_interpreter={old_python}", env=env)
+    assert run.result["failed"]
+    assert f"did not answer within the timeout of 2 seconds (GET https://127.0.0.1:{em.port}/api/backups/{SEED_ID})" \
+        f". The request went through the proxy socks5h://127.0.0.1:{proxy.port}." in run.result["msg"]

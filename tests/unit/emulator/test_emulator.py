@@ -707,6 +707,14 @@ def test_fault_body(em: Emulator, client: Client, body: bytes, content_type: str
     assert client.get(f"/backups/{SEED_BACKUP_ID}").status_code == 200  # same connection
 
 
+def test_fault_truncate(em: Emulator, client: Client) -> None:
+    whole = client.get(f"/backups/{SEED_BACKUP_ID}").content
+    em.inject("truncate", size=120)
+    response = client.get(f"/backups/{SEED_BACKUP_ID}")
+    assert response.status_code == 200 and response.content == whole[:120]
+    assert response.headers["Content-Length"] == "120"  # a whole answer, only a short one
+
+
 def test_fault_delay(em: Emulator, client: Client) -> None:
     em.inject("delay", seconds=0.3)
     start = time.perf_counter()

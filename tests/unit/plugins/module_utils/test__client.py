@@ -7,7 +7,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from emulator import SilentPort, closed_port
+import requests
+from emulator import SilentPort, TunnelProxy, closed_port
 
 from ansible_collections.veeam_em.rest.plugins.module_utils import _client
 from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient
@@ -56,7 +57,49 @@ def test_expired_session_is_renewed_once(em, client_for):
         client.get(SEED, params=ENTITY)
         em.expire_all_sessions()
         client.get(SEED, params=ENTITY)
-    assert methods(em) == [("POST", 201), ("GET", 200), ("GET", 401), ("POST", 201), ("GET", 200), ("DELETE", 204)]
+    # The refused session is logged off first: EM had dropped it, so that answers 401.
+    assert methods(em) == [("POST", 201), ("GET", 200), ("GET", 401), ("DELETE", 401), ("POST", 201), ("GET", 200), ("DELETE", 204)]
+    assert not client.warnings
+
+
+def test_a_401_on_a_session_em_still_holds_closes_it_before_the_new_logon(em, client_for):
+    em.inject("status", method="GET", status=401, message="Authorization header expected but not found, or found but expired.")
+    with client_for() as client:
+        assert client.get(SEED, params=ENTITY).status == 200
+    assert methods(em) == [("POST", 201), ("GET", 401), ("DELETE", 204), ("POST", 201), ("GET", 200), ("DELETE", 204)]
+    assert (em.stats()["logons"], em.stats()["logoffs"]) == (2, 2) and not client.warnings
+
+
+def test_the_logoff_of_a_refused_session_is_one_attempt_within_the_timeout(em, client_for):
+    em.inject("status", method="GET", status=401)
+    em.inject("delay", method="DELETE", seconds=2.5)
+    started = time.monotonic()
+    with client_for(timeout=1, retries=2) as client:
+        assert client.get(SEED, params=ENTITY).status == 200
+    assert time.monotonic() - started < 2.5
+    assert [method for method, _status in methods(em)] == ["POST", "GET", "POST", "GET", "DELETE"]
+    assert not client.warnings
+    em.wait_idle()  # the delayed logoff of the refused session still ends it on EM
+    assert [method for method, _status in methods(em)][-1] == "DELETE"
+
+
+def test_a_logon_answer_that_does_not_parse_is_logged_off_by_the_id_it_shows(em, client_for):
+    em.inject("truncate", method="POST", size=300)
+    with pytest.raises(UnreadableResponseError, match=r"EM returned an unreadable response \(HTTP 201\) for POST"):
+        with client_for():
+            pass
+    assert methods(em) == [("POST", 201), ("DELETE", 204)]
+
+
+def test_a_logon_answer_that_names_no_session_is_reported(em, client_for):
+    em.inject("body", method="POST", body=b"<html><body>Welcome</body></html>", content_type="text/html")
+    client = client_for()
+    with pytest.raises(UnreadableResponseError, match="expected XML, got content type 'text/html'"):
+        with client:
+            pass
+    assert client.warnings == ["EM opened a session but its logon answer does not name it: the session stays open until EM expires it."]
+    assert em.stats()["live_sessions"] == 1
+    em.expire_all_sessions()
 
 
 def test_a_second_401_is_an_authentication_error(em, client_for):
@@ -305,3 +348,141 @@ def test_no_proxy_bypasses_the_proxy(monkeypatch, em, client_for):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     with client_for() as client:
         assert client.get(SEED, params=ENTITY).status == 200
+
+
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy")
+
+
+@pytest.fixture
+def through_proxy(em, monkeypatch):
+    """Set HTTPS_PROXY to a tunnelling proxy to the emulator, as ``scheme``; yields the proxy."""
+
+    def use(scheme, username=None, password=None):
+        proxy = TunnelProxy(allowed=(em.port,), username=username, password=password)
+        for name in PROXY_VARIABLES:
+            monkeypatch.delenv(name, raising=False)
+        credentials = f"{username}:{password}@" if username else ""
+        monkeypatch.setenv("HTTPS_PROXY", f"{scheme}://{credentials}127.0.0.1:{proxy.port}")
+        return proxy
+
+    return use
+
+
+@pytest.mark.parametrize("scheme", ["socks5h", "socks5", "http"])
+def test_em_through_a_proxy(em, client_for, through_proxy, scheme):
+    with through_proxy(scheme, "proxy-user", "pr0xy-Pa55") as proxy:
+        with client_for() as client:
+            assert client.get(SEED, params=ENTITY).root == "Backup"
+    assert proxy.targets == [f"127.0.0.1:{em.port}"], "one connection, through the proxy"
+    assert methods(em) == [("POST", 201), ("GET", 200), ("DELETE", 204)]
+
+
+@pytest.mark.parametrize("scheme", ["socks5h", "http"])
+def test_the_deadline_holds_through_a_proxy(em, client_for, through_proxy, scheme):
+    em.inject("trickle", method="GET", interval=0.2, times=None)
+    with through_proxy(scheme):
+        started = time.monotonic()
+        with pytest.raises(CommunicationError, match=rf"timeout of 1 seconds .*through the proxy {scheme}://127\.0\.0\.1:\d+\.$"):
+            with client_for(timeout=1, retries=0) as client:
+                client.get(SEED, params=ENTITY)
+        assert time.monotonic() - started < 2.5
+
+
+def test_a_socks_proxy_that_refuses_is_named_without_its_credentials(em, client_for, through_proxy):
+    with through_proxy("socks5h", "proxy-user", "pr0xy-Pa55") as proxy:
+        proxy.allowed = ()
+        with pytest.raises(CommunicationError) as error:
+            with client_for(retries=0):
+                pass
+    message = str(error.value)
+    assert f"through the proxy socks5h://127.0.0.1:{proxy.port}" in message and "NO_PROXY" in message
+    assert "pr0xy-Pa55" not in message and "proxy-user" not in message
+    assert em.stats()["requests"] == 0
+
+
+def test_a_socks_proxy_without_pysocks_says_what_to_install(em, client_for, through_proxy, monkeypatch):
+    def without_pysocks(*_args, **_kwargs):
+        raise requests.exceptions.InvalidSchema("Missing dependencies for SOCKS support.")
+
+    monkeypatch.setattr(requests.adapters, "SOCKSProxyManager", without_pysocks)  # as requests has it when PySocks is missing
+    with through_proxy("socks5h") as proxy:
+        with pytest.raises(CommunicationError) as error:
+            with client_for(retries=0):
+                pass
+    assert f"through the proxy socks5h://127.0.0.1:{proxy.port}" in str(error.value)
+    assert "a SOCKS proxy needs the Python library PySocks (pip install requests[socks]) where the plugin runs" in str(error.value)
+    assert proxy.targets == [] and em.stats()["requests"] == 0
+
+
+def test_plain_http_warns_naming_the_url_without_user_information():
+    settings = connection_settings({"url": "http://em01.example.com", "username": "u", "password": "p"})
+    assert EMClient(settings).warnings == [
+        "url http://em01.example.com:9399 is plain HTTP: the password and EM's answers cross the network unencrypted. "
+        "Use https:// (EM serves its API over HTTPS on port 9398)."
+    ]
+    assert not EMClient(connection_settings({"url": "em01.example.com", "username": "u", "password": "p"})).warnings
+
+
+class _TricklingBody:
+    """The raw body of a response as urllib3 1.26 reads it: ``read(n)`` returns once n bytes
+    have come. The first ``burst`` bytes come at once, then one every ``interval`` seconds."""
+
+    connection = None
+
+    def __init__(self, size, burst, interval):
+        self.body, self.burst, self.interval, self.position, self.reads = b"x" * size, burst, interval, 0, 0
+
+    @property
+    def closed(self):
+        return self.position >= len(self.body)
+
+    def _take(self, amount):
+        end = min(len(self.body), self.position + amount)
+        time.sleep(self.interval * max(0, end - max(self.position, self.burst)))
+        data, self.position = self.body[self.position:end], end
+        self.reads += 1
+        return data
+
+    def read(self, amount, decode_content=True):
+        return self._take(amount)
+
+
+class _ReceivingBody(_TricklingBody):
+    """As urllib3 2.3+ reads it: ``read1`` returns after one receive, what has come."""
+
+    def read1(self, amount, decode_content=True):
+        waiting = self.position >= self.burst
+        return self._take(1 if waiting else min(amount, self.burst - self.position))
+
+
+def _response_of(raw):
+    class Response:
+        headers = {}
+
+    Response.raw = raw
+    return Response()
+
+
+@pytest.mark.parametrize("body_class", [_TricklingBody, _ReceivingBody])
+def test_a_body_that_trickles_from_the_start_meets_the_deadline(body_class):
+    raw = body_class(size=1000, burst=0, interval=0.1)
+    started = time.monotonic()
+    with pytest.raises(_client._DeadlinePassed):  # pylint: disable=protected-access
+        _client._read_bounded(_response_of(raw), "GET x", started + 1)  # pylint: disable=protected-access
+    assert time.monotonic() - started < 1.3
+
+
+def test_a_body_that_slows_to_a_trickle_meets_the_deadline_with_one_receive_per_read():
+    raw = _ReceivingBody(size=1_000_000, burst=100_000, interval=0.1)
+    started = time.monotonic()
+    with pytest.raises(_client._DeadlinePassed):  # pylint: disable=protected-access
+        _client._read_bounded(_response_of(raw), "GET x", started + 1)  # pylint: disable=protected-access
+    assert time.monotonic() - started < 1.3
+
+
+@pytest.mark.parametrize("body_class", [_TricklingBody, _ReceivingBody])
+def test_a_fast_body_is_read_in_few_large_pieces(body_class):
+    raw = body_class(size=8 * 1024 * 1024, burst=8 * 1024 * 1024, interval=0)
+    body = _client._read_bounded(_response_of(raw), "GET x", time.monotonic() + 5)  # pylint: disable=protected-access
+    assert len(body) == 8 * 1024 * 1024
+    assert raw.reads <= 18 + 32 + 1, "1, 2, 4 ... 128 KiB, then 256 KiB pieces"
