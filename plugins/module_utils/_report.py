@@ -100,9 +100,10 @@ def _is_number(value: Any) -> bool:
 
 
 def _by_name(item: dict) -> tuple:
-    """Sort key: the name without regard to case, then exactly, then the id (stable under EM's order)."""
+    """Sort key: the name without regard to case, then exactly, then the id, then the href (stable under EM's order,
+    also for linked entities whose id is no UUID)."""
     name = item.get("name") or ""
-    return (name.lower(), name, item.get("id") or "")
+    return (name.lower(), name, item.get("id") or "", item.get("href") or "")
 
 
 def _plain(value: Any) -> Any:
@@ -115,12 +116,30 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _unique_by_id(items: Iterable[Optional[dict]]) -> list[dict]:
+def entity_key(entity: Optional[Mapping]) -> Optional[tuple]:
+    """What tells a backup, repository or backup server apart: its id, or, for a linked entity whose id
+    is no UUID (id None), its href, else its name; None for no entity. Two repositories without ids are
+    two repositories: keyed by id alone they were one, and the second one's finding was lost."""
+    if not entity:
+        return None
+    for field in ("id", "href", "name"):
+        if entity.get(field):
+            return (field, entity[field])
+    return ("id", None)
+
+
+def _unique(items: Iterable[Optional[dict]]) -> list[dict]:
+    """Each entity once (by ``entity_key``), in the order first seen; Nones left out."""
     seen: dict[Any, dict] = {}
     for item in items:
-        if item and item.get("id") not in seen:
-            seen[item.get("id")] = item
+        if item and entity_key(item) not in seen:
+            seen[entity_key(item)] = item
     return list(seen.values())
+
+
+def _label(entity: Mapping) -> Optional[str]:
+    """How a finding names an entity besides its name: its id, or its href when EM's id is no UUID."""
+    return entity.get("id") or entity.get("href")
 
 
 # --- health checks --------------------------------------------------------------------------
@@ -172,19 +191,19 @@ def repository_space(repository: dict, min_free_percent: float) -> Optional[dict
 
 
 def low_space_finding(repository: dict, space: dict, min_free_percent: Any) -> dict:
-    message = (f"repository '{repository.get('name')}' ({repository.get('id')}): {space['free_percent']} % free "
+    message = (f"repository '{repository.get('name')}' ({_label(repository)}): {space['free_percent']} % free "
                f"({human_size(repository['free_space'])} of {human_size(repository['capacity'])}), less than {min_free_percent} %")
     return {"kind": "low_space", "id": repository.get("id"), "name": repository.get("name"), "message": message}
 
 
 def check_space(backups: list[dict], min_free_percent: Any) -> tuple[dict, list[dict]]:
-    """Free space of the backups' repositories: ``({id: {free_percent, low_space}}, low_space findings by name)``."""
+    """Free space of the backups' repositories: ``({entity_key: {free_percent, low_space}}, low_space findings by name)``."""
     threshold = percent(min_free_percent, "min_free_percent")
     spaces, findings = {}, []
-    for repository in sorted(_unique_by_id(backup.get("repository") for backup in backups), key=_by_name):
+    for repository in sorted(_unique(backup.get("repository") for backup in backups), key=_by_name):
         space = repository_space(repository, threshold)
         if space is not None:
-            spaces[repository.get("id")] = space
+            spaces[entity_key(repository)] = space
             if space["low_space"]:
                 findings.append(low_space_finding(repository, space, min_free_percent))
     return spaces, findings
@@ -256,11 +275,11 @@ def collect_backups(calls: dict) -> dict:
     by_name = (calls.get("by_name") or {}).get("results") or []
     selected = [_report_fields(backup) for backup in list(by_id.get("backups") or [])
                 + [backup for result in by_name for backup in result.get("backups") or []]]
-    backups = _unique_by_id([_report_fields(backup) for backup in (calls.get("all") or {}).get("backups") or []] + selected)
+    backups = _unique([_report_fields(backup) for backup in (calls.get("all") or {}).get("backups") or []] + selected)
     parents = {backup.get("id") for backup in selected if backup.get("backup_type") == "ParentBackup"}
     children = [_report_fields(backup) for backup in (calls.get("children") or {}).get("backups") or []
                 if backup.get("parent_backup") and backup["parent_backup"].get("id") in parents]
-    return {"backups": _unique_by_id(backups + children), "missing_ids": list(by_id.get("missing") or []),
+    return {"backups": _unique(backups + children), "missing_ids": list(by_id.get("missing") or []),
             "missing_names": [result.get("item") for result in by_name if not result.get("backups")]}
 
 
@@ -274,14 +293,17 @@ def _counts(backups: list[dict], key: str) -> dict:
 
 
 def _repository_group(repository: Optional[dict], backups: list[dict], spaces: dict, freshness: bool) -> dict:
-    """One repository of a backup server with its backups; repository None is "No repository"."""
+    """One repository of a backup server with its backups; repository None is "No repository"
+    (``no_repository`` true: a repository whose id is no UUID has no id either)."""
+    space = spaces.get(entity_key(repository), {})
     repository = repository or {}
     capacity, free_space = repository.get("capacity"), repository.get("free_space")
     sized = _is_number(capacity) and _is_number(free_space) and capacity > 0
-    space = spaces.get(repository.get("id"), {}) if repository else {}
     return {
         "id": repository.get("id"),
+        "href": repository.get("href"),
         "name": repository.get("name") if repository else "No repository",
+        "no_repository": not repository,
         "kind": repository.get("kind"),
         "capacity": capacity,
         "free_space": free_space,
@@ -302,21 +324,20 @@ def _repository_group(repository: Optional[dict], backups: list[dict], spaces: d
 
 def _server_groups(entries: list[dict], sources: dict, spaces: dict, freshness: bool) -> tuple[list[dict], int, int]:
     """Backup servers by name, each with its repositories by name ("No repository" last), and "No backup
-    server" last; and the numbers of distinct backup servers and repositories."""
-    servers = sorted(_unique_by_id(sources[entry["id"]].get("backup_server") for entry in entries), key=_by_name)
+    server" last; and the numbers of distinct backup servers and repositories. Servers and repositories
+    are told apart by ``entity_key``: those whose ids are no UUIDs stay apart too."""
+    servers = sorted(_unique(sources[entry["id"]].get("backup_server") for entry in entries), key=_by_name)
     by_server: dict[Any, list[dict]] = {}
     for entry in entries:
-        server = sources[entry["id"]].get("backup_server")
-        by_server.setdefault(server.get("id") if server else None, []).append(entry)
-    groups, repository_ids = [], set()
+        by_server.setdefault(entity_key(sources[entry["id"]].get("backup_server")), []).append(entry)
+    groups, repository_keys = [], set()
     for server in servers + ([None] if None in by_server else []):
-        server_entries = by_server[server.get("id") if server else None]
-        repositories = sorted(_unique_by_id(sources[entry["id"]].get("repository") for entry in server_entries), key=_by_name)
+        server_entries = by_server[entity_key(server)]
+        repositories = sorted(_unique(sources[entry["id"]].get("repository") for entry in server_entries), key=_by_name)
         by_repository: dict[Any, list[dict]] = {}
         for entry in server_entries:
-            repository = sources[entry["id"]].get("repository")
-            by_repository.setdefault(repository.get("id") if repository else None, []).append(entry)
-        repository_ids.update(repository.get("id") for repository in repositories)
+            by_repository.setdefault(entity_key(sources[entry["id"]].get("repository")), []).append(entry)
+        repository_keys.update(entity_key(repository) for repository in repositories)
         server = server or {}
         groups.append({
             "id": server.get("id"),
@@ -328,10 +349,11 @@ def _server_groups(entries: list[dict], sources: dict, spaces: dict, freshness: 
             "repository_count": len(repositories),
             "platforms": _counts(server_entries, "platform"),
             "backup_types": _counts(server_entries, "backup_type"),
-            "repositories": [_repository_group(repository, by_repository[repository.get("id")], spaces, freshness) for repository in repositories]
+            "repositories": [_repository_group(repository, by_repository[entity_key(repository)], spaces, freshness)
+                             for repository in repositories]
             + ([_repository_group(None, by_repository[None], spaces, freshness)] if None in by_repository else []),
         })
-    return groups, len(servers), len(repository_ids)
+    return groups, len(servers), len(repository_keys)
 
 
 def earlier_marker(text: str, report_format: str) -> tuple[Optional[str], Optional[str]]:
@@ -415,14 +437,45 @@ def build_report(collected: dict, settings: dict, read_at: datetime, earlier: Op
 _MARKDOWN_LINE_BREAKS = re.compile("[\r\n\v\f\x85\u2028\u2029]+")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
 _MARKDOWN_EDGE_SPACE = re.compile(r"(?<![^ ]) | (?![^ ])")
+#: What starts a block at the start of a line: a heading (#), a list (-, +, 1. or 1)), a setext underline (=).
+_MARKDOWN_LINE_START = re.compile(r"^(?:[#+=-]|[0-9]{1,9}(?=[.)]))")
+#: What GitHub links by itself: ``scheme://``, ``www.`` and e-mail addresses (``a@b.c``).
+_MARKDOWN_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=[0-9A-Za-z])(?=@)", re.IGNORECASE)
+#: U+2060 WORD JOINER: invisible, and no autolink pattern matches across it.
+WORD_JOINER = "\u2060"
 
 
 def markdown_text(text: Any) -> str:
-    """Text for a Markdown table cell or line: line breaks (which would start a heading, a list or a new
-    table row) made spaces, Markdown's special characters (the table's ``|`` among them) backslash-escaped,
-    leading, trailing and repeated spaces kept as ``&nbsp;``."""
+    """Text for a Markdown table cell or line, shown as the text it is:
+
+    - line breaks (which would start a heading, a list or a new table row) made spaces;
+    - Markdown's special characters (the table's ``|`` among them) backslash-escaped, and so is what
+      would start a block where the text starts a line (``# x`` a heading, ``1. x`` or ``- x`` a list);
+    - leading, trailing and repeated spaces kept as ``&nbsp;``, tabs as ``&#9;`` (at the start of a line,
+      either would make the line a code block);
+    - an invisible word joiner (U+2060) put into what GitHub would link by itself: after the ``:`` of
+      ``https://``, after the ``www`` of ``www.``, before the ``@`` of an e-mail address. A backslash
+      cannot do that: GitHub also links in the text once escapes are resolved.
+    """
     text = _MARKDOWN_LINE_BREAKS.sub(" ", str(text))
-    return _MARKDOWN_EDGE_SPACE.sub("&nbsp;", _MARKDOWN_SPECIAL.sub(r"\\\1", text))
+    text = _MARKDOWN_AUTOLINK.sub(WORD_JOINER, _MARKDOWN_SPECIAL.sub(r"\\\1", text))
+    text = _MARKDOWN_LINE_START.sub(lambda match: match.group() + "\\" if match.group().isdigit() else "\\" + match.group(), text)
+    return _MARKDOWN_EDGE_SPACE.sub("&nbsp;", text).replace("\t", "&#9;")
+
+
+#: Characters XML 1.0 has no place for, not even as a reference.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_XML_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "\t": "&#9;", "\n": "&#10;", "\r": "&#13;"}
+_XML_SPECIAL = re.compile("[&<>\"'\t\n\r]")
+
+
+def xml_text(text: Any) -> str:
+    """Text for an XML attribute value or element: ``& < > " '`` escaped; tabs and line breaks as character
+    references (a parser turns them into spaces in an attribute, and a carriage return into a line feed
+    anywhere); each character XML forbids (``\\x00``, ``\\x1b``, ``\\x0c``...) replaced by U+FFFD, so that
+    the document stays well-formed whatever a title or a name holds."""
+    text = _XML_FORBIDDEN.sub("\ufffd", str(text))
+    return _XML_SPECIAL.sub(lambda match: _XML_ESCAPES[match.group()], text)
 
 
 def failure_message(report: dict) -> Optional[str]:

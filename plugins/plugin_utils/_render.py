@@ -21,7 +21,7 @@ from pathlib import Path
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from ansible_collections.veeam_em.rest.plugins.module_utils._report import markdown_text
+from ansible_collections.veeam_em.rest.plugins.module_utils._report import markdown_text, xml_text
 
 #: The role's templates, in the same collection as this file.
 TEMPLATES = Path(__file__).resolve().parents[2] / "roles" / "backup_report" / "templates"
@@ -37,7 +37,7 @@ def to_nice_json(value) -> str:
 def environment() -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(loader=FileSystemLoader(str(TEMPLATES)), trim_blocks=True, keep_trailing_newline=True,
                                         undefined=StrictUndefined, autoescape=False)
-    env.filters.update(markdown_text=markdown_text, to_nice_json=to_nice_json)
+    env.filters.update(markdown_text=markdown_text, xml_text=xml_text, to_nice_json=to_nice_json)
     return env
 
 

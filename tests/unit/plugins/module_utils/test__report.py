@@ -6,7 +6,9 @@ returns them: grouping, counts, expectations, freshness, free space, findings, t
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
+from xml.etree import ElementTree
 
 import pytest
 
@@ -20,9 +22,12 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._report import (
     earlier_marker,
     failure_message,
     format_time,
+    WORD_JOINER,
     low_space_repositories,
+    markdown_text,
     report_result,
     stale_backups,
+    xml_text,
 )
 
 NOW = datetime(2026, 11, 30, 12, 0, 0, tzinfo=timezone.utc)
@@ -260,3 +265,89 @@ def test_the_failure_message_lists_the_kinds_in_fail_on():
         "1 repositories have less than 41 % free space:",
         f"- repository 'full' ({REPO_FULL['id']}): 0.0 % free (0.00 Bytes of 10.00 TB), less than 41 %"]
     assert failure_message(report_of(every_backup(), {"fail_on": []})) is None
+
+
+# --- layout: Markdown and XML text ----------------------------------------------------------
+def shown(markdown: str) -> str:
+    """The text a Markdown line shows: backslash escapes resolved, the report's entities and word joiners taken out."""
+    return re.sub(r"\\(.)", r"\1", markdown.replace(WORD_JOINER, "")).replace("&nbsp;", " ").replace("&#9;", "\t")
+
+
+@pytest.mark.parametrize("text, markdown", [
+    ("# heading", "\\# heading"),
+    ("###### six", "\\###### six"),
+    ("1. list", "1\\. list"),
+    ("123456789) list", "123456789\\) list"),
+    ("- item", "\\- item"),
+    ("+ item", "\\+ item"),
+    ("* item", "\\* item"),
+    ("> quote", "\\> quote"),
+    ("===", "\\==="),
+    ("---", "\\---"),
+    ("| a | b |", "\\| a \\| b \\|"),
+    ("```fence", "\\`\\`\\`fence"),
+    ("~~~fence", "\\~\\~\\~fence"),
+    ("    indented code", "&nbsp;&nbsp;&nbsp;&nbsp;indented code"),
+    ("\tcode", "&#9;code"),
+    ("[x]: https://example.com", "\\[x\\]: https:\u2060//example.com"),
+    ("Kind 1. # - not at the start", "Kind 1. # - not at the start"),
+])
+def test_markdown_text_starts_no_block(text, markdown):
+    assert markdown_text(text) == markdown
+    assert shown(markdown) == text
+
+
+@pytest.mark.parametrize("text, markdown", [
+    ("see https://em.example.com:9398/api?x=1 now", "see https:\u2060//em.example.com:9398/api?x=1 now"),
+    ("HTTP://EXAMPLE.COM and ftp://files.example.com", "HTTP:\u2060//EXAMPLE.COM and ftp:\u2060//files.example.com"),
+    ("www.example.com/help", "www\u2060.example.com/help"),
+    ("(WWW.example.com)", "(WWW\u2060.example.com)"),
+    ("mail ops@example.com", "mail ops\u2060@example.com"),
+    ("mailto:ops-team@example.com", "mailto:ops-team\u2060@example.com"),
+    ("a_b@example.com", "a\\_b\u2060@example.com"),
+])
+def test_markdown_text_links_no_url(text, markdown):
+    """GitHub links these by themselves, also after escapes are resolved: a word joiner (invisible) breaks them."""
+    assert markdown_text(text) == markdown
+    assert shown(markdown) == text
+    unjoined = markdown.replace("\\", "")
+    assert not re.search(r"://|\bwww\.|[0-9A-Za-z]@", unjoined, re.IGNORECASE)
+
+
+@pytest.mark.parametrize("text, xml", [
+    ("two\nlines", "two&#10;lines"),
+    ("tab\there", "tab&#9;here"),
+    ("cr\r\nlf", "cr&#13;&#10;lf"),
+    ("<a href=\"x\">'&'</a>", "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"),
+    ("esc\x1b[31m form\x0cfeed nul\x00 \ud800 \uffff", "esc\ufffd[31m form\ufffdfeed nul\ufffd \ufffd \ufffd"),
+])
+def test_xml_text_keeps_breaks_and_tabs_and_replaces_what_xml_forbids(text, xml):
+    assert xml_text(text) == xml
+    document = f'<case name="{xml_text(text)}">{xml_text(text)}</case>'.encode("utf-8", "surrogatepass")
+    element = ElementTree.fromstring(document)
+    expected = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\uffff]", "\ufffd", text)
+    assert element.get("name") == element.text == expected
+
+
+# --- repositories and backup servers whose ids are not UUIDs --------------------------------
+def test_repositories_without_uuid_ids_stay_apart_with_their_findings():
+    """EM's links to them end in no UUID: id None, href and name kept (see _normalize)."""
+    cramped = {"id": None, "name": "Repo", "href": "https://em/api/repositories/repo-1", "kind": "# Kind", "capacity": 100, "free_space": 1}
+    roomy = {"id": None, "name": "Repo", "href": "https://em/api/repositories/repo-2", "kind": "1. Kind", "capacity": 100, "free_space": 90}
+    odd_server = {"id": None, "name": "vbr-odd", "href": "https://em/api/backupServers/odd", "version": None, "port": None, "description": None}
+    backups = [backup(1, "one", repository=cramped), backup(2, "two", repository=roomy), backup(3, "three", repository=None),
+               backup(4, "four", repository=roomy, server=odd_server)]
+    assert [finding["message"] for finding in low_space_repositories(backups, 10)] == [
+        "repository 'Repo' (https://em/api/repositories/repo-1): 1.0 % free (1.00 Bytes of 100.00 Bytes), less than 10 %"]
+    report = report_of(backups, {"min_free_percent": 10})
+    assert report["totals"]["repositories"] == 2 and report["totals"]["backup_servers"] == 2
+    groups = {server["name"]: [(group["href"], group["no_repository"], [item["name"] for item in group["backups"]], group["low_space"])
+                               for group in server["repositories"]] for server in report["backup_servers"]}
+    assert groups == {
+        "vbr-a": [("https://em/api/repositories/repo-1", False, ["one"], True), ("https://em/api/repositories/repo-2", False, ["two"], False),
+                  (None, True, ["three"], None)],
+        "vbr-odd": [("https://em/api/repositories/repo-2", False, ["four"], False)],
+    }
+    assert [(finding["kind"], finding["name"]) for finding in report["findings"]] == [("low_space", "Repo")]
+    listed_later = report_of(list(reversed(backups)), {"min_free_percent": 10})
+    assert listed_later == report, "the same report whatever EM's order"
