@@ -132,6 +132,96 @@ def normalize_vm_restore_point(entity: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: EM's ``EndTimeUTC`` of a task (or session) that has not ended, where it sends one.
+_NOT_ENDED = "1900-01-01"
+
+
+def normalize_job_session(entity: dict[str, Any]) -> dict[str, Any]:
+    """A ``<BackupJobSession>`` entity (one run of a job).
+
+    A session that has not ended has ``result`` None (EM sends ``None``) and ``end_time_utc``
+    None (EM sends no ``EndTimeUTC``, or a ``1900-01-01`` placeholder). The job's id comes
+    from ``JobUid``, else from the job's link.
+    """
+    session_id = _entity_id(entity, "job session")
+    job = _first_linked(entity, frozenset({"JobReference"})) or {"id": None, "name": None, "href": None}
+    job_uid = _element_text(entity, "JobUid")
+    job_name = _element_text(entity, "JobName")
+    return {
+        "id": session_id,
+        "uid": f"urn:veeam:BackupJobSession:{session_id}",
+        "name": entity.get("@Name"),
+        "job": {"id": uuid_or_none(_last_segment(job_uid, ":")) or job["id"], "name": job["name"] if job_name is None else job_name,
+                "href": job["href"]},
+        "job_type": _element_text(entity, "JobType"),
+        "backup_server": _first_linked(entity, frozenset({"BackupServerReference"})),
+        "creation_time_utc": _element_text(entity, "CreationTimeUTC"),
+        "end_time_utc": _end_time(entity),
+        "state": _element_text(entity, "State"),
+        "result": _result(entity),
+        "progress": _integer(entity.get("Progress")),
+        "is_retry": _boolean(entity.get("IsRetry")),
+        "href": strip_query(entity.get("@Href")),
+    }
+
+
+def normalize_task_session(entity: dict[str, Any]) -> dict[str, Any]:
+    """A ``<BackupTaskSession>`` entity (one VM of a run): ``reason`` is EM's text exactly, ``""`` when it sends none."""
+    vm_name = entity.get("@VmDisplayName")
+    return {
+        "id": _entity_id(entity, "task session"),
+        "vm_name": vm_name if isinstance(vm_name, str) else _name_before_at(entity.get("@Name")),
+        "state": _element_text(entity, "State"),
+        "result": _result(entity),
+        "reason": _element_text(entity, "Reason") or "",
+        "creation_time_utc": _element_text(entity, "CreationTimeUTC"),
+        "end_time_utc": _end_time(entity),
+        "total_size": _integer(entity.get("TotalSize")),
+    }
+
+
+def task_session_job_session_id(entity: dict[str, Any]) -> Optional[str]:
+    """The id of the job session a ``<BackupTaskSession>`` belongs to, from ``JobSessionUid`` or else its link."""
+    return uuid_or_none(_last_segment(_element_text(entity, "JobSessionUid"), ":")) or _linked_id(entity, frozenset({"BackupJobSessionReference"}))
+
+
+def task_session_job_session(entity: dict[str, Any]) -> Optional[dict[str, Optional[str]]]:
+    """``{id, name, href}`` of the job session a ``<BackupTaskSession>`` belongs to, from its link."""
+    return _first_linked(entity, frozenset({"BackupJobSessionReference"}))
+
+
+def normalize_job(entity: dict[str, Any]) -> dict[str, Any]:
+    """A ``<Job>`` entity: ``{id, name, href, backup_server}``, what finding its sessions needs."""
+    return {
+        "id": _entity_id(entity, "job"),
+        "name": entity.get("@Name"),
+        "href": strip_query(entity.get("@Href")),
+        "backup_server": _first_linked(entity, frozenset({"BackupServerReference"})),
+    }
+
+
+def _end_time(entity: dict[str, Any]) -> Optional[str]:
+    """``EndTimeUTC``, None when absent, empty or EM's ``1900-01-01`` placeholder of a run that has not ended."""
+    text = _element_text(entity, "EndTimeUTC")
+    return None if not text or text.startswith(_NOT_ENDED) else text
+
+
+def _result(entity: dict[str, Any]) -> Optional[str]:
+    """``Result``, None while the run goes on (EM sends ``None``)."""
+    text = _element_text(entity, "Result")
+    return None if not text or text == "None" else text
+
+
+def _boolean(value: Any) -> Optional[bool]:
+    text = _text(value)
+    return None if text is None else text.strip().lower() == "true"
+
+
+def _name_before_at(name: Any) -> Optional[str]:
+    """The VM's name from a task session's ``<VM name>@<time>`` name, for versions without ``VmDisplayName``."""
+    return name.rpartition("@")[0] or name if isinstance(name, str) else None
+
+
 def normalize_backup_server(entity: dict[str, Any]) -> dict[str, Any]:
     """A ``<BackupServer>`` entity: what a backup's ``backup_server`` holds after ``expand``, plus its ``uid``."""
     server_id = _entity_id(entity, "backup server")

@@ -29,7 +29,8 @@ else:
     XMLTODICT_IMPORT_ERROR = None
 
 #: Elements that EM repeats: always lists, even when one is present.
-_REPEATED_ELEMENTS = frozenset({"Link", "Ref", "Backup", "Repository", "BackupServer", "RestorePoint", "VmRestorePoint", "LogonSession"})
+_REPEATED_ELEMENTS = frozenset({"Link", "Ref", "Backup", "Repository", "BackupServer", "RestorePoint", "VmRestorePoint", "LogonSession",
+                                "Job", "BackupJobSession", "BackupTaskSession"})
 
 
 class _ExpatWithoutDTD:

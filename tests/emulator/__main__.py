@@ -35,6 +35,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="daily restore points of each generated backup, most of them recent")
     parser.add_argument("--bulk-vms", type=int, default=0,
                         help="VMs in each restore point of the generated backups")
+    parser.add_argument("--bulk-jobs", type=int, default=0,
+                        help="extra generated jobs, named and placed as the generated backups")
+    parser.add_argument("--bulk-job-sessions", type=int, default=0,
+                        help="daily runs of each generated job")
     parser.add_argument("--session-idle-timeout", type=float, default=900.0,
                         help="seconds without a request before a session expires")
     parser.add_argument("--cert-kind", choices=CERT_KINDS, default="valid")
@@ -52,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
                         username=args.username, password=args.password, bulk=args.bulk,
                         session_idle_timeout=args.session_idle_timeout,
                         cert_kind=args.cert_kind, bulk_restore_points=args.bulk_restore_points,
-                        bulk_vms=args.bulk_vms, hostile=args.hostile)
+                        bulk_vms=args.bulk_vms, hostile=args.hostile,
+                        bulk_jobs=args.bulk_jobs, bulk_job_sessions=args.bulk_job_sessions)
     with emulator:
         info = json.dumps({"url": emulator.url, "ca_path": emulator.ca_path,
                            "username": args.username, "password": args.password,

@@ -24,7 +24,17 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from .data import Backup, BackupServer, DataSet, Repository, RestorePoint, VmRestorePoint
+from .data import (
+    Backup,
+    BackupServer,
+    DataSet,
+    Job,
+    JobSession,
+    Repository,
+    RestorePoint,
+    TaskSession,
+    VmRestorePoint,
+)
 from .faults import Fault, FaultRegistry
 from .query import QueryError, QueryPage, parse_query, run_query
 from .recorder import Recorder
@@ -72,6 +82,13 @@ _URL_MAP = Map(
         _get("/api/restorepoints/<object_id>/vmrestorepoints", "restore_point_vm_points"),
         _get("/api/vmrestorepoints", "vm_restore_points"),
         _get("/api/vmrestorepoints/<object_id>", "vm_restore_point"),
+        _get("/api/jobs", "jobs"),
+        _get("/api/jobs/<object_id>", "job"),
+        _get("/api/jobs/<object_id>/backupsessions", "job_sessions"),
+        _get("/api/backupsessions", "backup_sessions"),
+        _get("/api/backupsessions/<object_id>", "backup_session"),
+        _get("/api/backupsessions/<object_id>/tasksessions", "session_tasks"),
+        _get("/api/backuptasksessions/<object_id>", "task_session"),
         _get("/api/query", "query"),
     ],
     strict_slashes=False,
@@ -209,6 +226,15 @@ class EmulatorApp:
                 call, VmRestorePoint, self.data.vm_restore_points.values()),
             "vm_restore_point": lambda call, object_id: self._item(
                 call, self.data.vm_restore_points, object_id),
+            "jobs": lambda call: self._list(call, Job, self.data.jobs.values()),
+            "job": lambda call, object_id: self._item(call, self.data.jobs, object_id),
+            "job_sessions": lambda call, object_id: self._sub_list(
+                call, self.data.jobs, object_id, JobSession, self.data.sessions_of_job),
+            "backup_sessions": lambda call: self._list(call, JobSession, self.data.recent_sessions()),
+            "backup_session": lambda call, object_id: self._item(call, self.data.job_sessions, object_id),
+            "session_tasks": lambda call, object_id: self._sub_list(
+                call, self.data.job_sessions, object_id, TaskSession, self.data.tasks_of_session),
+            "task_session": lambda call, object_id: self._item(call, self.data.task_sessions, object_id),
             "query": self._query,
         }
 

@@ -31,7 +31,9 @@ class Emulator:
     generated backups that many daily restore points, most of them recent; every
     restore point is dated back from the moment the emulator is created; ``bulk_vms``
     puts that many VMs into each of those restore points. ``hostile`` adds objects named
-    by someone who would abuse the names (data.HOSTILE_SERVERS). Usable as a context
+    by someone who would abuse the names (data.HOSTILE_SERVERS). ``bulk_jobs`` adds that many
+    generated jobs (named and placed as the generated backups), each with ``bulk_job_sessions``
+    daily runs (data.bulk_job_result gives the newest one's result). Usable as a context
     manager.
     """
 
@@ -39,7 +41,7 @@ class Emulator:
                  username: str = DEFAULT_USERNAME, password: str = DEFAULT_PASSWORD,
                  bulk: int = 0, session_idle_timeout: float = 900.0,
                  cert_kind: str = "valid", bulk_restore_points: int = 0, hostile: bool = False,
-                 bulk_vms: int = 0) -> None:
+                 bulk_vms: int = 0, bulk_jobs: int = 0, bulk_job_sessions: int = 0) -> None:
         self.state_dir = Path(state_dir)
         self.host = host
         self.username = username
@@ -49,7 +51,8 @@ class Emulator:
         self._sessions = SessionStore(session_idle_timeout)
         self._faults = FaultRegistry()
         self._recorder = Recorder()
-        self._app = EmulatorApp(build_dataset(bulk, bulk_restore_points, hostile=hostile, bulk_vms=bulk_vms),
+        self._app = EmulatorApp(build_dataset(bulk, bulk_restore_points, hostile=hostile, bulk_vms=bulk_vms,
+                                              bulk_jobs=bulk_jobs, bulk_job_sessions=bulk_job_sessions),
                                 self._sessions, self._faults,
                                 self._recorder, username, password)
         self._server: EmulatorServer | None = None

@@ -1,6 +1,7 @@
 # Copyright: contributors to veeam_em.rest
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The emulator's data set: backup servers, repositories, backups, restore points.
+"""The emulator's data set: backup servers, repositories, backups, restore points, jobs,
+job sessions and their task sessions.
 
 Plain data only (no HTTP, no XML), so that tests can import the same constants the
 emulator serves. Every id is a lower-case UUID, as in all EM samples; the UID of an
@@ -172,6 +173,53 @@ class Backup:
     href_base: str | None = None
 
 
+@dataclass(frozen=True)
+class Job:
+    """A backup job of one backup server; its backup carries its name (EM names a backup after its job)."""
+
+    id: str
+    name: str
+    server_id: str
+    job_type: str = "Backup"
+    platform: str = "VMware"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class JobSession:
+    """One run of a job (``BackupJobSession``). ``end_time`` None: running, EM sends no
+    ``EndTimeUTC``; ``result`` is EM's ``None`` then."""
+
+    id: str
+    job_id: str
+    creation_time: datetime  # UTC
+    end_time: datetime | None
+    state: str
+    result: str
+    progress: int
+    is_retry: bool
+
+
+@dataclass(frozen=True)
+class TaskSession:
+    """One VM's share of a job run (``BackupTaskSession``); a running one has EM's
+    ``1900-01-01`` placeholder as ``end_time`` (``END_PLACEHOLDER``)."""
+
+    id: str
+    session_id: str
+    vm_name: str
+    creation_time: datetime  # UTC
+    end_time: datetime
+    state: str
+    result: str
+    reason: str
+    total_size: int
+
+
+#: The ``EndTimeUTC`` of a task that has not ended.
+END_PLACEHOLDER = datetime(1900, 1, 1, tzinfo=timezone.utc)
+
+
 class DataSet:
     """Every object by lower-case id, in listing order, with the reverse indexes the
     sub-collections (children, restore points, repository contents) need."""
@@ -184,6 +232,9 @@ class DataSet:
         restore_points: Iterable[RestorePoint],
         now: datetime | None = None,
         vm_restore_points: Iterable[VmRestorePoint] = (),
+        jobs: Iterable[Job] = (),
+        job_sessions: Iterable[JobSession] = (),
+        task_sessions: Iterable[TaskSession] = (),
     ) -> None:
         #: The moment the restore points' dates count back from.
         self.now = now
@@ -197,6 +248,36 @@ class DataSet:
         self._in_repository = _group(self.backups.values(), lambda b: b.repository_id)
         self._on_server = _group(self.repositories.values(), lambda r: r.server_id)
         self._vm_points = _group(self.vm_restore_points.values(), lambda p: p.restore_point_id)
+        self.jobs = {job.id: job for job in jobs}
+        self.job_sessions = {session.id: session for session in job_sessions}
+        self.task_sessions = {task.id: task for task in task_sessions}
+        self._job_sessions = _group(self.job_sessions.values(), lambda s: s.job_id)
+        self._tasks = _group(self.task_sessions.values(), lambda t: t.session_id)
+        self._job_by_name = {(job.server_id, job.name): job for job in self.jobs.values()}
+
+    def sessions_of_job(self, job_id: str) -> list[JobSession]:
+        """A job's sessions, oldest first."""
+        return self._job_sessions.get(job_id, [])
+
+    def tasks_of_session(self, session_id: str) -> list[TaskSession]:
+        """A job session's task sessions, in the order the job processed the VMs."""
+        return self._tasks.get(session_id, [])
+
+    def recent_sessions(self) -> list[JobSession]:
+        """What ``GET /api/backupSessions`` lists: the sessions of the last 30 days."""
+        bound = (self.now or datetime.now(timezone.utc)) - timedelta(days=30)
+        return [session for session in self.job_sessions.values() if session.creation_time >= bound]
+
+    def job_of_backup(self, backup: Backup) -> Job | None:
+        """The job a backup is named after: the job of that name on the backup's server."""
+        return self._job_by_name.get((backup.server_id, backup.name))
+
+    def session_name(self, session: JobSession) -> str:
+        """EM names a job session ``<job name>@<creation time>``."""
+        return f"{self.jobs[session.job_id].name}@{session.creation_time:%Y-%m-%d %H:%M:%S}"
+
+    def session_server(self, session: JobSession) -> BackupServer:
+        return self.backup_servers[self.jobs[session.job_id].server_id]
 
     def children_of(self, backup_id: str) -> list[Backup]:
         """Child backups of a ParentBackup (empty for other backups)."""
@@ -389,12 +470,118 @@ def bulk_backup_id(index: int) -> str:
     return stable_id(f"bulk-backup/{index}")
 
 
+# --- Jobs and their runs ----------------------------------------------------------------------
+# A job per backup it makes (same name, same server), plus one that never ran. Runs count back
+# from the data set's moment. SQL Backup: daily runs, one outside the 30 days GET /backupSessions
+# lists, the newest a Failed run followed by its Failed retry (the retry is the newest session).
+# Exchange Backup: two jobs of one name on two servers (Success and Warning). The escape-named job
+# failed with reasons holding markup, a template, a "|" and a line break. Hyper-V Cluster Backup is
+# running (Result None, no EndTimeUTC; its running task has the 1900-01-01 placeholder). The
+# Unicode-named job last ran 20 days ago; "Tier=1; Web, App" never ran.
+SQL_JOB_ID = stable_id("job/sql")
+ESCAPE_JOB_ID = stable_id("job/escape")
+RUNNING_JOB_ID = stable_id("job/hyper-v")
+UNICODE_JOB_ID = stable_id("job/unicode")
+NEVER_RUN_JOB_ID = stable_id("job/never-run")
+NEVER_RUN_JOB_NAME = FILTER_CHARS_BACKUP_NAME
+DUPLICATE_JOB_IDS = (stable_id("job/exchange/seed"), stable_id("job/exchange/sql"))
+#: EM's reasons for the failed VMs (EM's text: escaped in every output, never templated).
+SNAPSHOT_REASON = "Error: Failed to create VM snapshot. <b>Details</b>: task timed out & was cancelled"
+RETRY_REASON = "Error: Failed to create VM snapshot (retry 1 of 3) | quiescing failed\nNext attempt in 10 min"
+MARKUP_REASON = "<script>alert('x')</script> Processing failed: \"disk\" & <i>volume</i> | C:\\ unreachable"
+TEMPLATE_REASON = "{{ lookup('pipe', 'touch veeam_em_pwned_by_reason') }} {{ 7*7 }} | line one\nline two"
+WARNING_REASON = "Changed block tracking is disabled: a full read of every disk was needed."
+
+
+def _jobs() -> list[Job]:
+    return [
+        Job(SQL_JOB_ID, SQL_BACKUP_NAME, SQL_SERVER_ID, description="Nightly SQL servers"),
+        Job(DUPLICATE_JOB_IDS[0], DUPLICATE_BACKUP_NAME, SEED_SERVER_ID),
+        Job(DUPLICATE_JOB_IDS[1], DUPLICATE_BACKUP_NAME, SQL_SERVER_ID),
+        Job(ESCAPE_JOB_ID, ESCAPE_BACKUP_NAME, SQL_SERVER_ID),
+        Job(RUNNING_JOB_ID, NO_REPOSITORY_BACKUP_NAME, LEGACY_SERVER_ID, platform="HyperV"),
+        Job(UNICODE_JOB_ID, UNICODE_BACKUP_NAME, LEGACY_SERVER_ID, platform="vCloud"),
+        Job(NEVER_RUN_JOB_ID, NEVER_RUN_JOB_NAME, SEED_SERVER_ID),
+    ]
+
+
+#: (hours ago, minutes it took or None while running, result, is retry, ((VM, result, reason), ...)).
+_RUNS: dict[str, tuple] = {
+    SQL_JOB_ID: (
+        (45 * 24, 12, "Success", False, ((VM_WEB, "Success", ""), (VM_SQL, "Success", ""), (VM_QUOTED, "Success", "")),),
+        (74, 14, "Success", False, ((VM_WEB, "Success", ""), (VM_SQL, "Success", ""), (VM_QUOTED, "Success", "")),),
+        (50, 31, "Warning", False, ((VM_WEB, "Success", ""), (VM_SQL, "Success", ""), (VM_QUOTED, "Warning", WARNING_REASON)),),
+        (3, 20, "Failed", False, ((VM_WEB, "Failed", SNAPSHOT_REASON), (VM_SQL, "Success", ""), (VM_QUOTED, "Success", "")),),
+        (2.5, 6, "Failed", True, ((VM_WEB, "Failed", RETRY_REASON),),),
+    ),
+    DUPLICATE_JOB_IDS[0]: ((28, 9, "Warning", False, ((VM_APP, "Success", ""),)), (4, 8, "Success", False, ((VM_APP, "Success", ""),))),
+    DUPLICATE_JOB_IDS[1]: ((6, 11, "Warning", False, ((VM_SQL, "Warning", WARNING_REASON),)),),
+    ESCAPE_JOB_ID: ((5.5, 17, "Failed", False, ((VM_UNICODE, "Failed", MARKUP_REASON), (VM_TEMPLATE, "Failed", TEMPLATE_REASON))),),
+    RUNNING_JOB_ID: ((24, 30, "Success", False, ((VM_APP, "Success", ""), (VM_LEGACY, "Success", ""))),
+                     (0.25, None, "None", False, ((VM_APP, "Success", ""), (VM_LEGACY, "None", "")))),
+    UNICODE_JOB_ID: ((480, 25, "Success", False, ((VM_UNICODE, "Success", ""),)),),
+}
+
+
+def _runs(job_id: str, runs: Iterable[tuple], now: datetime) -> Iterable[tuple[JobSession, list[TaskSession]]]:
+    """The sessions of one job, oldest first, each with its task sessions (a VM 47 s after the one before)."""
+    for index, (hours, minutes, result, is_retry, vms) in enumerate(runs):
+        start = now - timedelta(hours=hours) + timedelta(microseconds=index * 107000)
+        end = start + timedelta(minutes=minutes) if minutes is not None else None
+        session = JobSession(stable_id(f"job-session/{job_id}/{index}"), job_id, start, end,
+                             "Working" if end is None else "Stopped", result, 42 if end is None else 100, is_retry)
+        tasks = []
+        for position, (vm_name, vm_result, reason) in enumerate(vms):
+            created = start + timedelta(seconds=47 * (position + 1))
+            running = vm_result == "None"
+            tasks.append(TaskSession(stable_id(f"task-session/{session.id}/{vm_name}"), session.id, vm_name, created,
+                                     END_PLACEHOLDER if running else created + timedelta(minutes=3),
+                                     "InProgress" if running else "Completed", vm_result, reason,
+                                     (position + 3) * 10_737_418_240))
+        yield session, tasks
+
+
+def _bulk_jobs(count: int, repositories: list[Repository]) -> Iterable[Job]:
+    """Generated jobs named and placed as the generated backups of the same index."""
+    spread = itertools.cycle(repositories)
+    for index in range(count):
+        yield Job(bulk_job_id(index), f"Bulk Backup {index:05d}", next(spread).server_id)
+
+
+def bulk_job_id(index: int) -> str:
+    """Id of the ``index``-th generated job (0-based)."""
+    return stable_id(f"bulk-job/{index}")
+
+
+def bulk_job_result(index: int) -> str:
+    """The result of the newest run of the ``index``-th generated job: every tenth Failed (index 3, 13, ...),
+    every tenth Warning (7, 17, ...), the others Success; older runs succeeded."""
+    return {3: "Failed", 7: "Warning"}.get(index % 10, "Success")
+
+
+def _bulk_runs(count: int, per_job: int, vms: int, now: datetime) -> Iterable[tuple[str, tuple]]:
+    """``per_job`` daily runs of each generated job, dated as the generated restore points; each run has
+    ``vms`` tasks, the first VM failing in a Failed run."""
+    for index in range(count):
+        newest_age = 24 * (3 + index % 7) if index % 20 == 19 else 1 + index % 20
+        runs = []
+        for day in reversed(range(per_job)):
+            result = bulk_job_result(index) if day == 0 else "Success"
+            tasks = tuple((bulk_vm_name(index, vm), "Failed" if result == "Failed" and vm == 0 else "Success",
+                           SNAPSHOT_REASON if result == "Failed" and vm == 0 else "") for vm in range(vms))
+            runs.append((newest_age + 24 * day, 15, result, False, tasks))
+        yield bulk_job_id(index), tuple(runs)
+
+
 def build_dataset(bulk: int = 0, bulk_restore_points: int = 0, now: datetime | None = None,
-                  hostile: bool = False, bulk_vms: int = 0) -> DataSet:
+                  hostile: bool = False, bulk_vms: int = 0, bulk_jobs: int = 0, bulk_job_sessions: int = 0,
+                  bulk_job_vms: int = 2) -> DataSet:
     """The fixed data set plus ``bulk`` generated backups appended after it, each with
     ``bulk_restore_points`` restore points holding ``bulk_vms`` VMs each; dates count back
     from ``now`` (default: this moment, to the second). ``hostile`` adds the servers,
-    repositories and backups of someone who can name things in EM (see HOSTILE_SERVERS)."""
+    repositories and backups of someone who can name things in EM (see HOSTILE_SERVERS).
+    ``bulk_jobs`` generated jobs (named and placed as the generated backups) have
+    ``bulk_job_sessions`` daily runs each, of ``bulk_job_vms`` tasks."""
     now = now or datetime.now(timezone.utc).replace(microsecond=0)
     servers, repositories, backups = _servers(), _repositories(), _backups()
     if hostile:
@@ -417,7 +604,15 @@ def build_dataset(bulk: int = 0, bulk_restore_points: int = 0, now: datetime | N
         return _VMS_OF_BACKUP.get(backup_id, ())
 
     vm_points = _vm_restore_points(points, vms_of_backup, platforms.__getitem__)
-    return DataSet(servers, repositories, backups_with_bulk, points, now, vm_points)
+    runs = itertools.chain(((job_id, _RUNS.get(job_id, ())) for job_id in (job.id for job in _jobs())),
+                           _bulk_runs(bulk_jobs, bulk_job_sessions, bulk_job_vms, now))
+    sessions, tasks = [], []
+    for job_id, job_runs in runs:
+        for session, session_tasks in _runs(job_id, job_runs, now):
+            sessions.append(session)
+            tasks.extend(session_tasks)
+    jobs = itertools.chain(_jobs(), _bulk_jobs(bulk_jobs, repositories))
+    return DataSet(servers, repositories, backups_with_bulk, points, now, vm_points, jobs, sessions, tasks)
 
 
 # --- Someone who can name things in EM (build_dataset(hostile=True)) ----------------------

@@ -27,7 +27,18 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, NoReturn
 
-from .data import Backup, BackupServer, DataSet, Repository, RestorePoint, VmRestorePoint
+from .data import (
+    END_PLACEHOLDER,
+    Backup,
+    BackupServer,
+    DataSet,
+    Job,
+    JobSession,
+    Repository,
+    RestorePoint,
+    TaskSession,
+    VmRestorePoint,
+)
 
 DEFAULT_PAGE_SIZE = 100
 
@@ -80,12 +91,26 @@ def _uid(type_name: str) -> Field:
 
 _NAME = Field(lambda _data, obj: obj.name)
 
+
+def _backup_job_uid(data: DataSet, backup: Backup) -> str:
+    job = data.job_of_backup(backup)
+    return f"urn:veeam:Job:{job.id}" if job else ""
+
+
+def _task_job(data: DataSet, task: TaskSession) -> Job:
+    return data.jobs[data.job_sessions[task.session_id].job_id]
+
+
+_SESSION_SERVER_UID = Field(lambda data, s: f"urn:veeam:BackupServer:{data.session_server(s).id}")
+_SESSION_SERVER_NAME = Field(lambda data, s: data.session_server(s).name)
+
 QUERY_TYPES: dict[str, QueryType] = {
     query_type.name.lower(): query_type for query_type in (
         QueryType("Backup", Backup, lambda data: data.backups.values(), {
             "uid": _uid("Backup"),
             "name": _NAME,
-            "jobname": _NAME,  # the emulator has no jobs: a backup is named after its job
+            "jobname": _NAME,  # a backup is named after its job
+            "jobuid": Field(_backup_job_uid),
             "platform": Field(lambda _data, b: b.platform),
             "backuptype": Field(lambda _data, b: b.backup_type),
             "repositoryuid": Field(lambda _data, b: f"urn:veeam:Repository:{b.repository_id}"
@@ -126,6 +151,40 @@ QUERY_TYPES: dict[str, QueryType] = {
             "vmdisplayname": Field(lambda _data, p: p.vm_name),
             "backupserveruid": Field(lambda data, p: f"urn:veeam:BackupServer:{data.backup_of_vm_point(p).server_id}"),
             "backupservername": Field(lambda data, p: data.backup_servers[data.backup_of_vm_point(p).server_id].name),
+        }),
+        QueryType("Job", Job, lambda data: data.jobs.values(), {
+            "uid": _uid("Job"),
+            "name": _NAME,
+            "description": Field(lambda _data, j: j.description),
+        }),
+        # A running session has no EndTime: it compares as EM's 1900-01-01 placeholder.
+        QueryType("BackupJobSession", JobSession, lambda data: data.job_sessions.values(), {
+            "uid": _uid("BackupJobSession"),
+            "name": Field(lambda data, s: data.session_name(s)),
+            "jobtype": Field(lambda data, s: data.jobs[s.job_id].job_type),
+            "jobuid": Field(lambda _data, s: f"urn:veeam:Job:{s.job_id}"),
+            "jobname": Field(lambda data, s: data.jobs[s.job_id].name),
+            "creationtime": Field(lambda _data, s: s.creation_time, moment=True),
+            "endtime": Field(lambda _data, s: s.end_time or END_PLACEHOLDER, moment=True),
+            "state": Field(lambda _data, s: s.state),
+            "result": Field(lambda _data, s: s.result),
+            "isretry": Field(lambda _data, s: str(s.is_retry).lower()),
+            "backupserveruid": _SESSION_SERVER_UID,
+            "backupservername": _SESSION_SERVER_NAME,
+        }),
+        QueryType("BackupTaskSession", TaskSession, lambda data: data.task_sessions.values(), {
+            "uid": _uid("BackupTaskSession"),
+            "name": Field(lambda _data, t: f"{t.vm_name}@{t.creation_time:%Y-%m-%d %H:%M:%S}"),
+            "jobsessionuid": Field(lambda _data, t: f"urn:veeam:BackupJobSession:{t.session_id}"),
+            "creationtime": Field(lambda _data, t: t.creation_time, moment=True),
+            "endtime": Field(lambda _data, t: t.end_time, moment=True),
+            "state": Field(lambda _data, t: t.state),
+            "result": Field(lambda _data, t: t.result),
+            "vmdisplayname": Field(lambda _data, t: t.vm_name),
+            "jobuid": Field(lambda data, t: f"urn:veeam:Job:{data.job_sessions[t.session_id].job_id}"),
+            "jobname": Field(lambda data, t: _task_job(data, t).name),
+            "backupserveruid": Field(lambda data, t: f"urn:veeam:BackupServer:{_task_job(data, t).server_id}"),
+            "backupservername": Field(lambda data, t: data.backup_servers[_task_job(data, t).server_id].name),
         }),
     )
 }

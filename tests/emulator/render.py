@@ -19,7 +19,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from .data import Backup, BackupServer, DataSet, Repository, RestorePoint, VmRestorePoint
+from .data import (
+    Backup,
+    BackupServer,
+    DataSet,
+    Job,
+    JobSession,
+    Repository,
+    RestorePoint,
+    TaskSession,
+    VmRestorePoint,
+)
 
 NAMESPACE = "http://www.veeam.com/ent/v1.0"
 ROOT_NS = (
@@ -48,6 +58,9 @@ PLURAL_TAGS: dict[type, str] = {
     BackupServer: "BackupServers",
     RestorePoint: "RestorePoints",
     VmRestorePoint: "VmRestorePoints",
+    Job: "Jobs",
+    JobSession: "BackupJobSessions",
+    TaskSession: "BackupTaskSessions",
 }
 
 # API versions of VBR 12/13 (v1_5 and v1_6 deprecated); the last one is "latest".
@@ -115,6 +128,9 @@ class Renderer:
             BackupServer: self.backup_server_entity,
             RestorePoint: self.restore_point_entity,
             VmRestorePoint: self.vm_restore_point_entity,
+            Job: self.job_entity,
+            JobSession: self.job_session_entity,
+            TaskSession: self.task_session_entity,
         }
         self._refs = {
             Backup: self.backup_ref,
@@ -122,6 +138,9 @@ class Renderer:
             BackupServer: self.backup_server_ref,
             RestorePoint: self.restore_point_ref,
             VmRestorePoint: self.vm_restore_point_ref,
+            Job: self.job_ref,
+            JobSession: self.job_session_ref,
+            TaskSession: self.task_session_ref,
         }
 
     # --- generic dispatch -----------------------------------------------------------------
@@ -329,6 +348,86 @@ class Renderer:
                            "RestorePointReference", escape_text(restore_point.name)),
                 self._link(f"{self.em_base}/api/backupFiles/{point.backup_file_id}", "Up",
                            "BackupFileReference", escape_text(file_name))]
+
+    # --- jobs, job sessions, task sessions ---------------------------------------------------
+    def job_entity(self, job: Job, ns: str = "") -> str:
+        url = f"{self.em_base}/api/jobs/{job.id}"
+        name = escape_text(job.name)
+        links = [self._owner_link(job.server_id), self._link(url, "Alternate", "JobReference", name),
+                 self._link(f"{url}/backupSessions", "Down", "BackupJobSessionReferenceList"),
+                 self._link(f"{url}?action=start", "Start"), self._link(f"{url}?action=retry", "Retry")]
+        return (f'<Job {self._entity_attributes(f"{url}?format=Entity", "Job", name)}'
+                f' UID="urn:veeam:Job:{job.id}"{ns}>{_links(links)}'
+                f"<JobType>{job.job_type}</JobType><Platform>{job.platform}</Platform>"
+                f"{_element('Description', escape_text(job.description))}"
+                "<ScheduleConfigured>true</ScheduleConfigured><ScheduleEnabled>true</ScheduleEnabled></Job>")
+
+    def job_ref(self, job: Job, tag: str = "Ref", ns: str = "") -> str:
+        url = f"{self.em_base}/api/jobs/{job.id}"
+        name = escape_text(job.name)
+        links = [self._owner_link(job.server_id), self._link(f"{url}?format=Entity", "Alternate", "Job", name),
+                 self._link(f"{url}/backupSessions", "Down", "BackupJobSessionReferenceList")]
+        return (f'<{tag} UID="urn:veeam:Job:{job.id}" Name="{name}" Href="{url}"'
+                f' Type="JobReference"{ns}>{_links(links)}</{tag}>')
+
+    def job_session_entity(self, session: JobSession, ns: str = "") -> str:
+        """As the documented entity: a ``Stop`` link on any session, no ``EndTimeUTC`` while running."""
+        url = f"{self.em_base}/api/backupSessions/{session.id}"
+        name = escape_text(self.data.session_name(session))
+        job = self.data.jobs[session.job_id]
+        links = [*self._session_up_links(session),
+                 self._link(url, "Alternate", "BackupJobSessionReference", name),
+                 self._link(f"{url}/taskSessions", "Down", "BackupTaskSessionReferenceList"),
+                 self._link(f"{url}?action=stop", "Stop")]
+        end = f"<EndTimeUTC>{dotnet_utc(session.end_time)}</EndTimeUTC>" if session.end_time else ""
+        return (f'<BackupJobSession {self._entity_attributes(f"{url}?format=Entity", "BackupJobSession", name)}'
+                f' UID="urn:veeam:BackupJobSession:{session.id}"{ns}>{_links(links)}'
+                f"<JobUid>urn:veeam:Job:{job.id}</JobUid><JobName>{escape_text(job.name)}</JobName>"
+                f"<JobType>{job.job_type}</JobType>"
+                f"<CreationTimeUTC>{dotnet_utc(session.creation_time)}</CreationTimeUTC>{end}"
+                f"<State>{session.state}</State><Result>{session.result}</Result>"
+                f"<Progress>{session.progress}</Progress><IsRetry>{str(session.is_retry).lower()}</IsRetry>"
+                "</BackupJobSession>")
+
+    def job_session_ref(self, session: JobSession, tag: str = "Ref", ns: str = "") -> str:
+        url = f"{self.em_base}/api/backupSessions/{session.id}"
+        name = escape_text(self.data.session_name(session))
+        links = [*self._session_up_links(session),
+                 self._link(f"{url}?format=Entity", "Alternate", "BackupJobSession", name),
+                 self._link(f"{url}/taskSessions", "Down", "BackupTaskSessionReferenceList")]
+        return (f'<{tag} UID="urn:veeam:BackupJobSession:{session.id}" Name="{name}" Href="{url}"'
+                f' Type="BackupJobSessionReference"{ns}>{_links(links)}</{tag}>')
+
+    def _session_up_links(self, session: JobSession) -> list[str]:
+        job = self.data.jobs[session.job_id]
+        return [self._owner_link(job.server_id),
+                self._link(f"{self.em_base}/api/jobs/{job.id}", "Up", "JobReference", escape_text(job.name))]
+
+    def task_session_entity(self, task: TaskSession, ns: str = "") -> str:
+        url = f"{self.em_base}/api/backupTaskSessions/{task.id}"
+        name = escape_text(f"{task.vm_name}@{task.creation_time:%Y-%m-%d %H:%M:%S}")
+        links = [*self._task_up_links(task), self._link(url, "Alternate", "BackupTaskSessionReference", name)]
+        return (f'<BackupTaskSession {self._entity_attributes(f"{url}?format=Entity", "BackupTaskSession", name)}'
+                f' UID="urn:veeam:BackupTaskSession:{task.id}" VmDisplayName="{escape_text(task.vm_name)}"{ns}>'
+                f"{_links(links)}<JobSessionUid>urn:veeam:BackupJobSession:{task.session_id}</JobSessionUid>"
+                f"<CreationTimeUTC>{dotnet_utc(task.creation_time)}</CreationTimeUTC>"
+                f"<EndTimeUTC>{dotnet_utc(task.end_time)}</EndTimeUTC>"
+                f"<State>{task.state}</State><Result>{task.result}</Result>"
+                f"{_element('Reason', escape_text(task.reason))}<TotalSize>{task.total_size}</TotalSize>"
+                "</BackupTaskSession>")
+
+    def task_session_ref(self, task: TaskSession, tag: str = "Ref", ns: str = "") -> str:
+        url = f"{self.em_base}/api/backupTaskSessions/{task.id}"
+        name = escape_text(f"{task.vm_name}@{task.creation_time:%Y-%m-%d %H:%M:%S}")
+        links = [*self._task_up_links(task), self._link(f"{url}?format=Entity", "Alternate", "BackupTaskSession", name)]
+        return (f'<{tag} UID="urn:veeam:BackupTaskSession:{task.id}" Name="{name}" Href="{url}"'
+                f' Type="BackupTaskSessionReference"{ns}>{_links(links)}</{tag}>')
+
+    def _task_up_links(self, task: TaskSession) -> list[str]:
+        session = self.data.job_sessions[task.session_id]
+        return [self._owner_link(self.data.jobs[session.job_id].server_id),
+                self._link(f"{self.em_base}/api/backupSessions/{session.id}", "Up", "BackupJobSessionReference",
+                           escape_text(self.data.session_name(session)))]
 
     # --- service documents ---------------------------------------------------------------
     def enterprise_manager(self) -> bytes:
