@@ -23,6 +23,7 @@ from typing import Any, Iterable, Optional
 
 from ansible.module_utils.common.text.formatters import bytes_to_human
 
+from ansible_collections.veeam_em.rest.plugins.module_utils._job_health import job_findings
 from ansible_collections.veeam_em.rest.plugins.module_utils._restore_points import parse_duration, parse_utc
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -36,7 +37,9 @@ MARKER_PATTERNS = {
     "junit": _MARKER,
 }
 _BACKUP_FIELDS = ("id", "uid", "name", "platform", "backup_type", "parent_backup")
-_FINDING_KINDS = ("missing", "stale", "low_space")
+_FINDING_KINDS = ("missing", "stale", "low_space", "failed_job", "warning_job")
+#: The findings over the jobs' newest sessions: kind, and the session results that make one.
+JOB_FINDINGS = (("failed_job", ("Failed",)), ("warning_job", ("Warning",)))
 
 
 class ReportError(ValueError):
@@ -283,6 +286,18 @@ def collect_backups(calls: dict) -> dict:
             "missing_names": [result.get("item") for result in by_name if not result.get("backups")]}
 
 
+def jobs_of_backups(sessions: Iterable[dict], backups: Iterable[dict]) -> list[dict]:
+    """The sessions of the jobs the backups are named after, in the order given. EM names a backup after its
+    job, so a backup's job is the job of the backup's name on the backup's server (a server told by its id,
+    or by its name when EM's id is no UUID)."""
+    wanted = {(backup.get("name"), _server_key(backup.get("backup_server"))) for backup in backups}
+    return [session for session in sessions if (session["job"].get("name"), _server_key(session.get("backup_server"))) in wanted]
+
+
+def _server_key(server: Optional[Mapping]) -> Optional[str]:
+    return (server.get("id") or server.get("name")) if server else None
+
+
 def _counts(backups: list[dict], key: str) -> dict:
     """``{value: number of backups}``, sorted by value; ``Unknown`` stands for no value."""
     counts: dict[str, int] = {}
@@ -378,6 +393,9 @@ def build_report(collected: dict, settings: dict, read_at: datetime, earlier: Op
     """The role's report (the JSON report's schema) from ``collect_backups``' result.
 
     ``settings``: title, ids, names, expect, max_age, min_free_percent, fail_on (the role's variables).
+    ``collected["jobs"]``, when given (None or absent: the jobs were not read): the newest session of each
+    job, as ``_sessions.job_sessions`` returns them, with their tasks; their Failed and Warning results are
+    ``failed_job`` and ``warning_job`` findings.
     ``earlier``: ``earlier_marker`` of the report written before. When it shows the same data, the
     report keeps its time and measures ages from it, so that the files stay the same.
     """
@@ -402,20 +420,26 @@ def build_report(collected: dict, settings: dict, read_at: datetime, earlier: Op
     stale_findings = [{"kind": "stale", "id": entry["id"], "name": entry["name"], "message": None} for entry, _age in stale]
     missing = [{"kind": "missing", "id": result["expectation"].get("id"), "name": result["expectation"].get("name"),
                 "message": result["message"]} for result in expectations if not result["met"]]
-    findings = missing + stale_findings + low_space
+    jobs = _plain(collected.get("jobs"))
+    failed_jobs = [finding for kind, results in JOB_FINDINGS for finding in job_findings(jobs or [], results, kind)]
+    findings = missing + stale_findings + low_space + failed_jobs
     servers, server_count, repository_count = _server_groups(entries, sources, spaces, freshness)
     unmet = sum(1 for result in expectations if not result["met"])
     report = {
         "title": settings.get("title"),
         "selection": {"all": not (settings.get("ids") or settings.get("names")), "ids": settings.get("ids") or [], "names": settings.get("names") or []},
         "missing": {"ids": collected["missing_ids"], "names": collected["missing_names"]},
-        "checks": {"max_age": max_age, "max_age_seconds": max_age_seconds, "min_free_percent": min_free, "fail_on": settings.get("fail_on") or []},
+        "checks": {"max_age": max_age, "max_age_seconds": max_age_seconds, "min_free_percent": min_free, "jobs": jobs is not None,
+                   "fail_on": settings.get("fail_on") or []},
         "findings": findings,
         "totals": {"backup_servers": server_count,
                    "repositories": repository_count, "backups": len(entries),
                    "platforms": _counts(entries, "platform"), "backup_types": _counts(entries, "backup_type"),
-                   "stale": len(stale_findings), "low_space": len(low_space)},
+                   "stale": len(stale_findings), "low_space": len(low_space), "jobs": len(jobs or []),
+                   "failed_jobs": sum(1 for finding in failed_jobs if finding["kind"] == "failed_job"),
+                   "warning_jobs": sum(1 for finding in failed_jobs if finding["kind"] == "warning_job")},
         "backup_servers": servers,
+        "jobs": jobs,
         "expectations": {"total": len(expectations), "met": len(expectations) - unmet, "unmet": unmet, "results": expectations},
     }
     report["fingerprint"] = fingerprint(report)
@@ -485,6 +509,8 @@ def failure_message(report: dict) -> Optional[str]:
         "missing": f"%d of {report['expectations']['total']} expected backups are not there:",
         "stale": f"%d backups have no restore point within {checks['max_age']}:",
         "low_space": f"%d repositories have less than {checks['min_free_percent']} %% free space:",
+        "failed_job": "%d jobs failed in their last run:",
+        "warning_job": "%d jobs ended with a warning in their last run:",
     }
     lines = []
     for kind in _FINDING_KINDS:

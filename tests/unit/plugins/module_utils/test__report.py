@@ -22,6 +22,7 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._report import (
     earlier_marker,
     failure_message,
     format_time,
+    jobs_of_backups,
     WORD_JOINER,
     low_space_repositories,
     markdown_text,
@@ -204,7 +205,7 @@ def test_health_in_the_report_ages_stale_and_findings_in_order():
     assert (backups["orphan"]["stale"], backups["orphan"]["age"]) == (False, "30 min")
     assert [(finding["kind"], finding["name"]) for finding in report["findings"]] == [
         ("missing", "nothing here"), ("stale", "   spaced  "), ("stale", "alpha"), ("stale", "child"), ("low_space", "full")]
-    assert report["checks"] == {"max_age": "26h", "max_age_seconds": 93600, "min_free_percent": 41, "fail_on": ["stale"]}
+    assert report["checks"] == {"max_age": "26h", "max_age_seconds": 93600, "min_free_percent": 41, "jobs": False, "fail_on": ["stale"]}
     assert (report["totals"]["stale"], report["totals"]["low_space"]) == (3, 1)
     assert report["expectations"] == {"total": 1, "met": 0, "unmet": 1, "results": check_expectations(every_backup(), expect)}
     assert report["backup_servers"][0]["repositories"][1]["stale_count"] == 1
@@ -351,3 +352,63 @@ def test_repositories_without_uuid_ids_stay_apart_with_their_findings():
     assert [(finding["kind"], finding["name"]) for finding in report["findings"]] == [("low_space", "Repo")]
     listed_later = report_of(list(reversed(backups)), {"min_free_percent": 10})
     assert listed_later == report, "the same report whatever EM's order"
+
+
+# --- jobs -----------------------------------------------------------------------------------
+def task(vm_name: str, result: str | None = "Success", reason: str = "") -> dict:
+    return {"id": f"t-{vm_name}", "vm_name": vm_name, "state": "Completed" if result else "InProgress", "result": result, "reason": reason,
+            "creation_time_utc": "2026-11-30T09:00:47Z", "end_time_utc": "2026-11-30T09:03:47Z" if result else None, "total_size": 1}
+
+
+def session(number: int, job_name: str, result: str | None, server: dict = SERVER_A, tasks=(), hours_ago: float = 3, retry=False) -> dict:
+    """A job session as _sessions.job_sessions returns it (with tasks)."""
+    job_id = f"90000000-0000-4000-8000-{number:012d}"
+    start = format_time(NOW - timedelta(hours=hours_ago))
+    return {"id": f"91000000-0000-4000-8000-{number:012d}", "uid": "u", "name": f"{job_name}@{start}",
+            "job": {"id": job_id, "name": job_name, "href": f"https://em/api/jobs/{job_id}"}, "job_type": "Backup",
+            "backup_server": {"id": server["id"], "name": server["name"], "href": "h"}, "creation_time_utc": start,
+            "end_time_utc": None if result is None else format_time(NOW - timedelta(hours=hours_ago - 0.5)), "state": "Stopped",
+            "result": result, "progress": 100, "is_retry": retry, "href": "h", "tasks": list(tasks)}
+
+
+def every_session() -> list[dict]:
+    return [
+        session(1, "alpha", "Failed", SERVER_B, [task("db01", "Failed", "Error: <b>snapshot</b> | timed out\nretry"), task("web01")], retry=True),
+        session(2, "beta", "Success", SERVER_B, [task("app01")]),
+        session(3, "child", "Warning", tasks=[task("db02", "Warning", "CBT disabled")]),
+        session(4, "Parent", None, tasks=[task("vm9", None)]),
+    ]
+
+
+def test_jobs_in_the_report_with_failed_and_warning_findings():
+    report = build_report({"backups": every_backup(), "missing_ids": [], "missing_names": [], "jobs": every_session()}, SETTINGS, NOW)
+    assert report["jobs"] == every_session() and report["checks"]["jobs"] is True
+    assert (report["totals"]["jobs"], report["totals"]["failed_jobs"], report["totals"]["warning_jobs"]) == (4, 1, 1)
+    jobs = [finding for finding in report["findings"] if finding["kind"].endswith("_job")]
+    assert [(finding["kind"], finding["name"], finding["session"]) for finding in jobs] == [
+        ("failed_job", "alpha", "91000000-0000-4000-8000-000000000001"), ("warning_job", "child", "91000000-0000-4000-8000-000000000003")]
+    assert jobs[0]["message"].startswith("job 'alpha' on Vbr-B: Failed in the run started ")
+    assert 'db01: Failed: "Error: <b>snapshot</b> | timed out\nretry"' in jobs[0]["message"]
+    assert [finding["kind"] for finding in report["findings"]][-2:] == ["failed_job", "warning_job"], "after the backups' findings"
+    message = failure_message(build_report({"backups": every_backup(), "missing_ids": [], "missing_names": [], "jobs": every_session()},
+                                           {**SETTINGS, "fail_on": ["failed_job", "warning_job"]}, NOW))
+    lines = message.splitlines()
+    assert lines[0] == "1 jobs failed in their last run:" and lines[1].startswith("- job 'alpha' on Vbr-B: Failed")
+    assert lines[-2:] == ["1 jobs ended with a warning in their last run:", f"- {jobs[1]['message']}"]
+    assert failure_message(report).startswith("3 backups have no restore point"), "the default fail_on leaves jobs out"
+    assert "failed_job" not in failure_message(report) and "job 'alpha'" not in failure_message(report)
+
+
+def test_without_jobs_read_the_report_has_no_jobs_and_no_job_findings():
+    report = report_of(every_backup())
+    assert report["jobs"] is None and report["checks"]["jobs"] is False
+    assert (report["totals"]["jobs"], report["totals"]["failed_jobs"], report["totals"]["warning_jobs"]) == (0, 0, 0)
+    assert not [finding for finding in report["findings"] if finding["kind"].endswith("_job")]
+
+
+def test_the_jobs_of_backups_are_named_after_them_on_their_server():
+    backups = every_backup()
+    sessions = every_session() + [session(5, "alpha", "Failed", SERVER_A), session(6, "gamma", "Failed", SERVER_B)]
+    chosen = jobs_of_backups(sessions, [backup for backup in backups if backup["name"] in ("alpha", "child")])
+    assert [(item["job"]["name"], item["backup_server"]["name"]) for item in chosen] == [("alpha", "Vbr-B"), ("child", "vbr-a")]
+    assert jobs_of_backups(sessions, []) == []
