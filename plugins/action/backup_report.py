@@ -19,10 +19,15 @@ from datetime import datetime, timezone
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient
+from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options import CONNECTION_ARGUMENT_SPEC, connection_settings
+from ansible_collections.veeam_em.rest.plugins.module_utils._errors import VeeamEMError
 from ansible_collections.veeam_em.rest.plugins.module_utils._report import (
-    ReportError, build_report, collect_backups, earlier_marker, parse_time, report_result)
+    ReportError, build_report, collect_backups, earlier_marker, jobs_of_backups, parse_time, report_result)
+from ansible_collections.veeam_em.rest.plugins.module_utils._sessions import job_sessions
 from ansible_collections.veeam_em.rest.plugins.plugin_utils._render import render
 from ansible_collections.veeam_em.rest.plugins.plugin_utils._untrusted import as_data
 
@@ -52,7 +57,9 @@ ARGUMENT_SPEC = {
     "expect": {"type": "list", "elements": "dict", "default": []},
     "max_age": {"type": "str"},
     "min_free_percent": {"type": "raw"},
-    "fail_on": {"type": "list", "elements": "str", "default": ["missing", "stale", "low_space"]},
+    "fail_on": {"type": "list", "elements": "str", "default": ["missing", "stale", "low_space"],
+                "choices": ["missing", "stale", "low_space", "failed_job", "warning_job"]},
+    "jobs": {"type": "bool", "default": True},
 }
 
 
@@ -118,6 +125,9 @@ class ActionModule(ActionBase):
         del tmp
         _spec, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         calls = self._get_backups(args, task_vars)
+        collected = collect_backups(calls)
+        if args["jobs"]:
+            collected["jobs"] = self._get_jobs(args, collected["backups"], result)
         formats = list(dict.fromkeys(args["formats"]))
         files = {report_format: os.path.join(args["dest"], f"{args['basename']}.{EXTENSIONS[report_format]}")
                  for report_format in formats}
@@ -126,7 +136,7 @@ class ActionModule(ActionBase):
         read_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         settings = {key: args[key] for key in ("title", "ids", "names", "expect", "max_age", "min_free_percent", "fail_on")}
         try:
-            report = build_report(collect_backups(calls), settings, parse_time(read_at), earlier_marker(earlier, marker_format))
+            report = build_report(collected, settings, parse_time(read_at), earlier_marker(earlier, marker_format))
         except (ReportError, ValueError, KeyError) as error:
             raise AnsibleActionFail(f"veeam_em.rest.backup_report: {error}") from None
         changed = False
@@ -163,6 +173,31 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail("Could not get the backups from Veeam Backup Enterprise Manager: "
                                     + "; ".join(dict.fromkeys(errors)))
         return calls
+
+    def _get_jobs(self, args: dict, backups: list, result: dict) -> list:
+        """The newest session of each job, with its tasks: of every job, or (with ids or names) of the jobs the
+        reported backups are named after. Read in this process, with the connection the module calls get."""
+        names = sorted({backup["name"] for backup in backups if backup.get("name")}) if args["ids"] or args["names"] else []
+        if (args["ids"] or args["names"]) and not names:
+            return []
+        try:
+            client = EMClient(connection_settings(self._connection_options()))
+            try:
+                with client:
+                    sessions, _missing = job_sessions(client, job_names=names, latest=True, tasks=True)
+            finally:
+                result.setdefault("warnings", []).extend(client.warnings)
+        except VeeamEMError as error:
+            raise AnsibleActionFail(f"Could not get the job sessions from Veeam Backup Enterprise Manager: {error}") from None
+        return jobs_of_backups(sessions, backups) if names else sessions
+
+    def _connection_options(self) -> dict:
+        """The connection options the module calls get (module_defaults, then VEEAM_EM_* variables, then defaults)."""
+        given = _apply_action_arg_defaults(MODULE, self._task, {}, self._templar)
+        validated = ArgumentSpecValidator(CONNECTION_ARGUMENT_SPEC).validate({key: given[key] for key in CONNECTION_ARGUMENT_SPEC if key in given})
+        if validated.error_messages:
+            raise AnsibleActionFail("veeam_em.rest.backup_report: " + "; ".join(validated.error_messages))
+        return validated.validated_parameters
 
     def _backup_info(self, options: dict, task_vars: dict) -> dict:
         """One call of the module, with the task's module_defaults under ``options``."""
