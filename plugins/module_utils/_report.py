@@ -461,8 +461,10 @@ def build_report(collected: dict, settings: dict, read_at: datetime, earlier: Op
 _MARKDOWN_LINE_BREAKS = re.compile("[\r\n\v\f\x85\u2028\u2029]+")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
 _MARKDOWN_EDGE_SPACE = re.compile(r"(?<![^ ]) | (?![^ ])")
-#: What starts a block at the start of a line: a heading (#), a list (-, +, 1. or 1)), a setext underline (=).
-_MARKDOWN_LINE_START = re.compile(r"^(?:[#+=-]|[0-9]{1,9}(?=[.)]))")
+#: What starts a block at the start of a line: a heading (``# x``), a list item (``- x``, ``+ x``, ``1. x``,
+#: ``1) x``), a setext underline or thematic break (``===``, ``---``). ``*``, ``_``, ``>``, ``|``, backticks and
+#: ``~`` are escaped wherever they are; ``10.0.0.15`` or ``-x`` start no block and stay as they are.
+_MARKDOWN_LINE_START = re.compile(r"^(?:#{1,6}(?=[ \t]|$)|[+-](?=[ \t]|$)|[0-9]{1,9}(?=[.)](?:[ \t]|$))|=+(?=[ \t]*$)|-+(?=[ \t]*$))")
 #: What GitHub links by itself: ``scheme://``, ``www.`` and e-mail addresses (``a@b.c``).
 _MARKDOWN_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=[0-9A-Za-z])(?=@)", re.IGNORECASE)
 #: U+2060 WORD JOINER: invisible, and no autolink pattern matches across it.

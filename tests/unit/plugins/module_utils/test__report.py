@@ -292,6 +292,11 @@ def shown(markdown: str) -> str:
     ("\tcode", "&#9;code"),
     ("[x]: https://example.com", "\\[x\\]: https:\u2060//example.com"),
     ("Kind 1. # - not at the start", "Kind 1. # - not at the start"),
+    ("10.0.0.15", "10.0.0.15"),
+    ("-x #1 +y", "-x #1 +y"),
+    ("####### seven", "####### seven"),
+    ("#", "\\#"),
+    ("2)", "2\\)"),
 ])
 def test_markdown_text_starts_no_block(text, markdown):
     assert markdown_text(text) == markdown
