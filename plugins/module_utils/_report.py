@@ -20,6 +20,7 @@ import re
 from datetime import datetime, timezone
 from collections.abc import Mapping
 from typing import Any, Iterable, Optional
+from urllib.parse import urlsplit
 
 from ansible.module_utils.common.text.formatters import bytes_to_human
 
@@ -106,7 +107,7 @@ def _by_name(item: dict) -> tuple:
     """Sort key: the name without regard to case, then exactly, then the id, then the href (stable under EM's order,
     also for linked entities whose id is no UUID)."""
     name = item.get("name") or ""
-    return (name.lower(), name, item.get("id") or "", item.get("href") or "")
+    return (name.lower(), name, item.get("id") or "", urlsplit(item.get("href") or "").path)
 
 
 def _plain(value: Any) -> Any:
@@ -121,14 +122,16 @@ def _plain(value: Any) -> Any:
 
 def entity_key(entity: Optional[Mapping]) -> Optional[tuple]:
     """What tells a backup, repository or backup server apart: its id, or, for a linked entity whose id
-    is no UUID (id None), its href, else its name; None for no entity. Two repositories without ids are
-    two repositories: keyed by id alone they were one, and the second one's finding was lost."""
+    is no UUID (id None), the path of its href (EM may spell one entity's href with different hosts),
+    else its name; None for no entity. Two repositories without ids are two repositories: keyed by id
+    alone they were one, and the second one's finding was lost."""
     if not entity:
         return None
-    for field in ("id", "href", "name"):
-        if entity.get(field):
-            return (field, entity[field])
-    return ("id", None)
+    if entity.get("id"):
+        return ("id", entity["id"])
+    if entity.get("href"):
+        return ("href", urlsplit(entity["href"]).path)
+    return ("name", entity.get("name"))
 
 
 def _unique(items: Iterable[Optional[dict]]) -> list[dict]:
@@ -316,7 +319,6 @@ def _repository_group(repository: Optional[dict], backups: list[dict], spaces: d
     sized = _is_number(capacity) and _is_number(free_space) and capacity > 0
     return {
         "id": repository.get("id"),
-        "href": repository.get("href"),
         "name": repository.get("name") if repository else "No repository",
         "no_repository": not repository,
         "kind": repository.get("kind"),

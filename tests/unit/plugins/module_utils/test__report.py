@@ -341,19 +341,19 @@ def test_repositories_without_uuid_ids_stay_apart_with_their_findings():
     cramped = {"id": None, "name": "Repo", "href": "https://em/api/repositories/repo-1", "kind": "# Kind", "capacity": 100, "free_space": 1}
     roomy = {"id": None, "name": "Repo", "href": "https://em/api/repositories/repo-2", "kind": "1. Kind", "capacity": 100, "free_space": 90}
     odd_server = {"id": None, "name": "vbr-odd", "href": "https://em/api/backupServers/odd", "version": None, "port": None, "description": None}
+    roomy_elsewhere = {**roomy, "href": "https://em-alias:9398/api/repositories/repo-2"}
     backups = [backup(1, "one", repository=cramped), backup(2, "two", repository=roomy), backup(3, "three", repository=None),
-               backup(4, "four", repository=roomy, server=odd_server)]
+               backup(4, "four", repository=roomy, server=odd_server), backup(5, "five", repository=roomy_elsewhere)]
     assert [finding["message"] for finding in low_space_repositories(backups, 10)] == [
         "repository 'Repo' (https://em/api/repositories/repo-1): 1.0 % free (1.00 Bytes of 100.00 Bytes), less than 10 %"]
     report = report_of(backups, {"min_free_percent": 10})
     assert report["totals"]["repositories"] == 2 and report["totals"]["backup_servers"] == 2
-    groups = {server["name"]: [(group["href"], group["no_repository"], [item["name"] for item in group["backups"]], group["low_space"])
+    groups = {server["name"]: [(group["name"], group["no_repository"], [item["name"] for item in group["backups"]], group["low_space"])
                                for group in server["repositories"]] for server in report["backup_servers"]}
     assert groups == {
-        "vbr-a": [("https://em/api/repositories/repo-1", False, ["one"], True), ("https://em/api/repositories/repo-2", False, ["two"], False),
-                  (None, True, ["three"], None)],
-        "vbr-odd": [("https://em/api/repositories/repo-2", False, ["four"], False)],
-    }
+        "vbr-a": [("Repo", False, ["one"], True), ("Repo", False, ["five", "two"], False), ("No repository", True, ["three"], None)],
+        "vbr-odd": [("Repo", False, ["four"], False)],
+    }, "repo-1 sorts before repo-2 by href"
     assert [(finding["kind"], finding["name"]) for finding in report["findings"]] == [("low_space", "Repo")]
     listed_later = report_of(list(reversed(backups)), {"min_free_percent": 10})
     assert listed_later == report, "the same report whatever EM's order"
