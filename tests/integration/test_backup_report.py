@@ -778,4 +778,3 @@ def test_jobs_of_the_selected_backups_only(em, connection, run_playbook, tmp_pat
     report = run.result["backup_report_result"]["report"]
     assert [session["job"]["id"] for session in report["jobs"]] == [em.data.job_of_backup(exchange).id, data.SQL_JOB_ID]
     assert [session["job"]["id"] for session in report["jobs"]] == [data.DUPLICATE_JOB_IDS[1], data.SQL_JOB_ID]
-

@@ -182,8 +182,8 @@ def test_junit_one_case_per_job_failing_for_each_finding():
     suite = root.find("testsuite[@name='jobs']")
     cases = suite.findall("testcase")
     assert {case.get("classname") for case in cases} == {"backup_report.jobs"}
-    assert [case.get("name") for case in cases] == [f"job {name} on vbr | 1 (90000000-0000-4000-8000-{number:012d})"
-                                                     for number, name in enumerate(["# SQL\tnightly", "1. Exchange", "Files", "Running"], 1)]
+    names = ["# SQL\tnightly", "1. Exchange", "Files", "Running"]
+    assert [case.get("name") for case in cases] == [f"job {name} on vbr | 1 (90000000-0000-4000-8000-{number:012d})" for number, name in enumerate(names, 1)]
     failures = [(case.find("failure").get("type"), case.find("failure").text) if case.find("failure") is not None else None for case in cases]
     assert failures[0][0] == "failed_job" and REASON in failures[0][1]
     assert failures[1][0] == "warning_job" and failures[2:] == [None, None]
