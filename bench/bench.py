@@ -9,8 +9,9 @@ against a hand-written ``ansible.builtin.uri`` playbook and against plain
 the floor; normalization against ``ElementTree`` and bare expat; the emulator's own
 time per request; each backup's latest restore point against every restore point
 (10,000 backups, 300,000 points) and the backup_report role's health checks over
-them. Each time is the median of several runs, with min and max; ratios compare
-figures of the same run. See bench/README.md.
+them; each job's newest session against every session (1,000 jobs, 30,000 sessions) and
+the request counts of the job-session cost bounds. Each time is the median of several runs,
+with min and max; ratios compare figures of the same run. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import no
 from ansible_collections.veeam_em.rest.plugins.module_utils._xml import parse_document  # noqa: E402
 
 MODULE = COLLECTIONS / "ansible_collections/veeam_em/rest/plugins/modules/veeam_em_backup_info.py"
+SESSION_MODULE = COLLECTIONS / "ansible_collections/veeam_em/rest/plugins/modules/veeam_em_backup_session_info.py"
 USERNAME, PASSWORD = "bench", "bench-Passw0rd"
 
 FLOOR_SCRIPT = textwrap.dedent("""
@@ -365,20 +367,20 @@ def bench_listing_task(em: Emulator, env: dict[str, str], runs: int) -> dict:
 POINT_BACKUPS, POINTS_PER_BACKUP = 10_000, 30
 
 
-def module_process(em: Emulator, env: dict[str, str], options: dict) -> dict:
-    """The module run once as Ansible runs it on localhost: wall time, peak RSS, requests and
-    bytes of XML EM sent, and the backups it returned."""
+def module_process(em: Emulator, env: dict[str, str], options: dict, module: Path = MODULE, returned: str = "backups") -> dict:
+    """A module run once as Ansible runs it on localhost: wall time, peak RSS, requests (and their
+    routes) and bytes of XML EM sent, and the ``returned`` key of its result."""
     args = {"ANSIBLE_MODULE_ARGS": {"url": em.url, "username": USERNAME, "password": PASSWORD, "ca_path": em.ca_path, **options}}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as args_file:
         json.dump(args, args_file)
     try:
         em.reset_stats()
-        seconds, peak, stdout = run_child(MODULE.read_text(), [args_file.name], env)
+        seconds, peak, stdout = run_child(module.read_text(), [args_file.name], env)
     finally:
         os.unlink(args_file.name)
     stats = em.stats()
     return {"seconds": seconds, "peak_rss_mb": peak, "requests": stats["requests"], "xml_bytes": stats["bytes_sent"],
-            "backups": json.loads(stdout)["backups"]}
+            "routes": sorted(stats["requests_by_route"]), returned: json.loads(stdout)[returned]}
 
 
 def bench_restore_points(em: Emulator, env: dict[str, str], runs: int, all_points_runs: int) -> dict:
@@ -454,6 +456,48 @@ def bench_role_health(em: Emulator, env: dict[str, str], runs: int) -> dict:
             "role_tasks": role["tasks"], "slowest_task": slowest, "slowest_task_seconds": role["tasks"][slowest]}
 
 
+#: The job-session data set: generated jobs, daily sessions each (of 2 VMs); every 20th job last ran days ago.
+SESSION_JOBS, SESSIONS_PER_JOB = 1_000, 30
+#: The issue's cost bounds: (what, generated jobs, sessions per job, module options, at most this many requests).
+SESSION_BOUNDS = (
+    ("one job's newest session, by name", 0, 0, {"job_names": ["SQL Backup"]}, 4),
+    ("100 jobs x 30 sessions, by name, with tasks", 100, 30, {"job_names": [f"Bulk Backup {index:05d}" for index in range(100)], "tasks": True}, 15),
+    ("every job: 112 jobs, 3,057 sessions, with tasks", 105, 29, {"tasks": True}, 40),
+)
+
+
+def bench_job_sessions(state_dir: str, env: dict[str, str], runs: int) -> dict:
+    """Each job's newest session (with and without tasks) against every session, over every job of a
+    large EM, from module processes: requests, XML bytes, wall time, peak RSS; the newest sessions checked
+    against the newest of every session. And the request counts of the issue's bounds, each on its own
+    emulator; a GET per session is never made (only logon, queries and logoff)."""
+    bounds = []
+    for label, jobs, per_job, options, limit in SESSION_BOUNDS:
+        with Emulator(state_dir, username=USERNAME, password=PASSWORD, bulk_jobs=jobs, bulk_job_sessions=per_job) as em:
+            process = module_process(em, env, options, SESSION_MODULE, "sessions")
+            assert process["requests"] <= limit, f"{label}: {process['requests']} requests, more than {limit}"
+            assert not [route for route in process["routes"] if "backupsessions" in route or "tasksessions" in route], process["routes"]
+            bounds.append({"call": label, "requests": process["requests"], "limit": limit, "sessions": len(em.data.job_sessions)})
+    with Emulator(state_dir, username=USERNAME, password=PASSWORD, bulk_jobs=SESSION_JOBS, bulk_job_sessions=SESSIONS_PER_JOB) as em:
+        cases = {"latest": {}, "latest_tasks": {"tasks": True}, "every_session": {"latest": False, "since": "400d"}}
+        module_process(em, env, {}, SESSION_MODULE, "sessions")  # builds the emulator's indexes: not measured
+        processes = {case: [module_process(em, env, options, SESSION_MODULE, "sessions") for _run in range(runs)]
+                     for case, options in cases.items()}
+        latest, every = processes["latest"][0]["sessions"], processes["every_session"][0]["sessions"]
+        newest: dict[str, dict] = {}
+        for session in every:
+            newest.setdefault(session["job"]["id"], session)  # a job's sessions come newest first
+        assert [session["id"] for session in latest] == [session["id"] for session in newest.values()], "each newest is the newest of all"
+        figures = {case: {"requests": runs_[0]["requests"], "xml_bytes": runs_[0]["xml_bytes"], "sessions": len(runs_[0]["sessions"]),
+                          "seconds": summary([run["seconds"] for run in runs_]),
+                          "peak_rss_mb": summary([run["peak_rss_mb"] for run in runs_])} for case, runs_ in processes.items()}
+        return {"jobs": len(em.data.jobs), "job_sessions": len(em.data.job_sessions), "task_sessions": len(em.data.task_sessions),
+                "cases": figures, "bounds": bounds,
+                "latest_vs_every": {"requests": figures["latest"]["requests"] / figures["every_session"]["requests"],
+                                    "bytes": figures["latest"]["xml_bytes"] / figures["every_session"]["xml_bytes"],
+                                    "seconds": figures["latest"]["seconds"]["median"] / figures["every_session"]["seconds"]["median"]}}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per timed figure (default 3)")
@@ -481,6 +525,7 @@ def main() -> int:
                       bulk_restore_points=POINTS_PER_BACKUP) as points:
             results["restore_points"] = bench_restore_points(points, env, options.runs, options.all_points_runs)
             results["role_health"] = bench_role_health(points, env, options.runs)
+        results["job_sessions"] = bench_job_sessions(state_dir, env, options.runs)
     floor = results["floor_listing"]["seconds"]["median"]
     results["module_listing_task_vs_floor"] = results["module_listing_task"]["median"] / floor
     results["module_listing_process_vs_floor"] = results["module_listing_process"]["seconds"]["median"] / floor
@@ -535,6 +580,7 @@ def print_table(results: dict) -> None:
         for name, figure, unit, note in block:
             print(f"   {name:<42} {_fmt(figure, unit):<30} {note}")
     print_restore_points(results["restore_points"], results["role_health"])
+    print_job_sessions(results["job_sessions"])
 
 
 def print_restore_points(points: dict, role: dict) -> None:
@@ -570,6 +616,28 @@ def print_restore_points(points: dict, role: dict) -> None:
         print(f"   {name:<42} {_fmt(figure, unit):<30} {note}")
     print("   role tasks (last run): " + ", ".join(f"{name.split(' : ')[-1]} {seconds:.1f} s"
                                                    for name, seconds in sorted(role["role_tasks"].items(), key=lambda item: -item[1])[:6]))
+
+
+def print_job_sessions(sessions: dict) -> None:
+    cases = sessions["cases"]
+    print(f"\n8. Job sessions: {sessions['jobs']:,} jobs, {sessions['job_sessions']:,} sessions, {sessions['task_sessions']:,} task sessions;"
+          " each job's newest session vs every session (module processes)")
+    print(f"   {'':<34} {'newest':>14} {'newest + tasks':>16} {'every session':>15}   newest / every")
+    rows = (("sessions returned", "sessions", "{:,}"), ("requests", "requests", "{:,}"), ("XML received (MB)", "xml_bytes", None))
+    for name, key, form in rows:
+        values = [cases[case][key] for case in ("latest", "latest_tasks", "every_session")]
+        shown = [form.format(value) if form else f"{value / 2**20:.1f}" for value in values]
+        ratio = f"{values[0] / values[2]:.3f}" if key != "sessions" else ""
+        print(f"   {name:<34} {shown[0]:>14} {shown[1]:>16} {shown[2]:>15}   {ratio}")
+    seconds = [cases[case]["seconds"]["median"] for case in ("latest", "latest_tasks", "every_session")]
+    print(f"   {'module process wall time (s, median)':<34} {seconds[0]:>14.2f} {seconds[1]:>16.2f} {seconds[2]:>15.2f}   "
+          f"{sessions['latest_vs_every']['seconds']:.3f}")
+    rss = [cases[case]["peak_rss_mb"]["median"] for case in ("latest", "latest_tasks", "every_session")]
+    print(f"   {'module process peak RSS (MB)':<34} {rss[0]:>14.0f} {rss[1]:>16.0f} {rss[2]:>15.0f}")
+    print(f"   a GET per session would be {cases['every_session']['sessions']:,} requests, plus one per task list")
+    print("   cost bounds of the job-session issue (requests, logon and logoff included; never a GET per session or task):")
+    for bound in sessions["bounds"]:
+        print(f"   {bound['call']:<52} {bound['requests']:>3} (at most {bound['limit']}; {bound['sessions']:,} sessions on EM)")
 
 
 def _fmt(figure: dict, unit: str) -> str:

@@ -13,7 +13,8 @@ options:
     description:
       - V(true) returns only each VM's newest restore point, the one with the greatest C(creation_time_utc)
         among all the VM's points in every backup that holds it.
-      - It is found without reading every point. The names go to EM's query service 40 per request,
+      - It is found without reading every point. The names go to EM's query service 40 per request
+        (fewer when long names would make a request line over 8 KiB),
         sorted newest first, first for the points of the last day; only the names left without one are asked
         about again, for the last 8 days and then without a bound. A single VM takes one request
         (plus one to name the backup), whatever the age of its newest point.
@@ -33,4 +34,11 @@ options:
       - EM refreshes its data from the backup servers every 15 minutes by default, so allow for that in the bound,
         for example V(26h) for daily backups.
     type: str
+  last_task:
+    description:
+      - V(true) adds C(last_task) to each VM's item, the VM's newest task session (its share of its newest job run, by
+        C(creation_time_utc)) with EM's C(result) and C(reason), so that a gate can say why a VM has no fresh point.
+        Null when EM has none. Read through the query service, one request per 40 VMs and round.
+    type: bool
+    default: false
 """

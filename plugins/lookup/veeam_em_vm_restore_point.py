@@ -33,8 +33,8 @@ extends_documentation_fragment:
 options:
   _terms:
     description:
-      - VM names as EM shows them (C(VmDisplayName)), matched as EM's query service matches them
-        (without regard to case). A list term counts as its items.
+      - VM names as EM shows them (C(VmDisplayName)), matched exactly (EM's filter ignores case, only exact
+        matches are kept). A list term counts as its items.
       - An empty name, or one with a line break or another control character, fails the lookup before a
         request is made.
     type: list
@@ -77,8 +77,8 @@ _raw:
     - A list, as C(query()) returns it; C(lookup()) turns a one-item list into that item.
     - One item per term, in term order, each exactly as an item of the
       RV(veeam_em.rest.veeam_em_vm_restore_point_info#module:vms) list of
-      M(veeam_em.rest.veeam_em_vm_restore_point_info) (keys C(name), C(found), C(latest_restore_point), and
-      C(restore_points) with O(latest=false)); see that module's documentation for every key.
+      M(veeam_em.rest.veeam_em_vm_restore_point_info) (keys C(name), C(found), C(latest_restore_point),
+      C(restore_points) with O(latest=false), and C(last_task) with O(last_task=true)); see that module's documentation for every key.
   type: list
   elements: dict
 """

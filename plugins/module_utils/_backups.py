@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Optional
+from urllib.parse import quote_plus
 
 from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import (
@@ -42,9 +43,17 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._restore_points impo
 BACKUP_URN_PREFIX = "urn:veeam:Backup:"
 #: Entities per query page; EM's own default is 100.
 PAGE_SIZE = 1000
-#: Backups per OR filter (UIDs of backups, or of the backups whose restore points
-#: are wanted): about 2.5 kB of query string, far below what EM's HTTP.sys accepts.
+#: Values per OR filter (UIDs of backups, of the backups whose restore points are
+#: wanted, VM names): 40 UIDs make about 2.5 kB of query string.
 UID_BATCH = 40
+#: Longest request line sent to EM. EM is served by HTTP.sys, whose default limit is 16 kB;
+#: proxies and load balancers in front of it often allow 8 kB: names of non-Latin letters
+#: take 9 bytes a character once URL-encoded, so 40 of them can take far more.
+MAX_REQUEST_LINE = 8 * 1024
+#: What a query's request line holds besides its OR filter (method, path, type, format,
+#: sort, page and page size, a CreationTime bound, the protocol), with room to spare.
+REQUEST_LINE_RESERVE = 1024
+_FILTER_BUDGET = MAX_REQUEST_LINE - REQUEST_LINE_RESERVE - len("filter=")
 EXPANDABLE = {"repository": repository_details, "backup_server": backup_server_details}
 
 #: Options of every plugin that selects backups, besides how ids are given.
@@ -253,9 +262,49 @@ def _points_of(client: EMClient, uids: Optional[list[str]], since: Optional[date
             yield restore_point_backup_id(entity), normalize_restore_point(entity)
 
 
-def _or_filters(field: str, uids: list[str]) -> list[str]:
-    """Query filters matching any of ``uids`` in ``field``, ``UID_BATCH`` UIDs per filter."""
-    return [",".join(f'{field}=="{uid}"' for uid in uids[start:start + UID_BATCH]) for start in range(0, len(uids), UID_BATCH)]
+def value_batches(field: str, values: list[str]) -> list[list[str]]:
+    """``values`` in batches for OR filters on ``field``: at most ``UID_BATCH`` values each, and a
+    URL-encoded filter that keeps the request line within ``MAX_REQUEST_LINE``."""
+    separator = len(quote_plus(","))
+    batches: list[list[str]] = []
+    batch: list[str] = []
+    size = 0
+    for value in values:
+        term = filter_length(field, value)
+        if batch and (len(batch) == UID_BATCH or size + separator + term > _FILTER_BUDGET):
+            batches.append(batch)
+            batch, size = [], 0
+        size += term + (separator if batch else 0)
+        batch.append(value)
+    if batch:
+        batches.append(batch)
+    return batches
+
+
+def filter_length(field: str, value: str) -> int:
+    """The URL-encoded length of the filter term matching ``value`` in ``field``; a value too long to be
+    queried even alone is refused, naming it (plugins check their inputs with it before any request)."""
+    length = len(quote_plus(_term(field, value)))
+    if length > _FILTER_BUDGET:
+        raise InvalidInputError(
+            f"{_shown(value)} is too long to be sent to EM as a {field}: its query filter takes {length} bytes "
+            f"URL-encoded, more than the {_FILTER_BUDGET} bytes a request line of {MAX_REQUEST_LINE} bytes leaves for it."
+        )
+    return length
+
+
+def _or_filters(field: str, values: list[str]) -> list[str]:
+    """Query filters matching any of ``values`` in ``field``, one per batch of ``value_batches``."""
+    return [or_filter(field, batch) for batch in value_batches(field, values)]
+
+
+def or_filter(field: str, values: list[str]) -> str:
+    """EM's filter matching any of ``values`` in ``field`` (a ``"`` in a value is doubled, as EM reads it)."""
+    return ",".join(_term(field, value) for value in values)
+
+
+def _term(field: str, value: str) -> str:
+    return f'{field}=="{value.replace(chr(34), chr(34) * 2)}"'
 
 
 def _query(client: EMClient, params: dict[str, str], plural: str, singular: str, page_size: Optional[int] = None) -> Iterator[dict[str, Any]]:

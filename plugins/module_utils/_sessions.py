@@ -6,16 +6,17 @@ path for module, lookup and report.
 Private to veeam_em.rest: not a public API, may change without notice.
 
 Never a GET per session or task: everything comes from EM's query service. A job's newest
-session is found without reading its years of sessions: the jobs' UIDs go in OR filters of
-``UID_BATCH``, sorted newest first on ``CreationTime`` so that paging stops once every job of
-the batch has one, through the same widening windows as a VM's newest point (one day, eight
-days, no bound), each round asking only about the jobs the narrower one left without a session.
-While more than half of every job is still open, a round asks about all sessions of its window
-instead, without a filter on jobs. Names become jobs through the ``Job`` query (EM's filter
-ignores case: only exact matches are kept; two jobs of one name on two servers are both
-kept). An account that may not list jobs still gets every job's newest session, from the
-sessions themselves. Task sessions come from ``BackupTaskSession`` queries on
-``JobSessionUid``, ``UID_BATCH`` sessions per request.
+session is found without reading its years of sessions: the jobs' UIDs go 40 per OR filter,
+sorted newest first on ``CreationTime`` so that paging stops once every job of the batch has
+one, through the same widening windows as a VM's newest point (one day, eight days, no bound),
+each round asking only about the jobs the narrower one left without a session. While more
+than half of every job is still open, a round asks about all sessions of its window instead,
+without a filter on jobs. Names become jobs through the ``Job`` query, 40 names per request
+(fewer when long names would make a request line over 8 KiB); EM's filter ignores case, so
+only exact matches are kept, and two jobs of one name on two servers are both kept. An
+account that may not list jobs still gets every job's newest session, from the sessions
+themselves. Task sessions come from ``BackupTaskSession`` queries on ``JobSessionUid``, 40
+sessions per request.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator, Optional
 
-from ansible_collections.veeam_em.rest.plugins.module_utils._backups import UID_BATCH, _or_filters, _query, _shown
+from ansible_collections.veeam_em.rest.plugins.module_utils._backups import _or_filters, _query, _shown, filter_length, value_batches
 from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMClient
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import APIError, InvalidInputError, UnreadableResponseError
 from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import (
@@ -75,6 +76,7 @@ def session_selection(job_names: Iterable[Any], job_ids: Iterable[Any], options:
                 f"Invalid job name {_shown(name)}: expected the job's name as EM shows it, "
                 "a non-empty text without line breaks or other control characters."
             )
+        filter_length("JobName", name)
     ids = tuple(job_ids or ())
     for value in ids:
         parse_job_id(value)
@@ -136,7 +138,7 @@ def job_session(client: EMClient, session_id: str, tasks: bool = True) -> dict[s
 
 
 def add_tasks(client: EMClient, sessions: list[dict[str, Any]]) -> None:
-    """Set each session's ``tasks`` (ordered by VM name), one ``BackupTaskSession`` query per ``UID_BATCH`` sessions."""
+    """Set each session's ``tasks`` (ordered by VM name), one ``BackupTaskSession`` query per 40 sessions."""
     by_session: dict[str, list[dict[str, Any]]] = {session["id"]: [] for session in sessions}
     uids = [f"{SESSION_URN_PREFIX}{session_id}" for session_id in by_session]
     for uid_filter in _or_filters("JobSessionUid", uids):
@@ -164,15 +166,13 @@ def _latest_sessions(client: EMClient, names: list[str], ids: list[str], since: 
     found: list[dict[str, Any]] = []
     job_ids = ids
     if names or every_job:
-        name_filters = _or_filters("Name", [name.replace('"', '""') for name in names]) if names else [None]
-        jobs = _list_jobs(client, name_filters)
+        wanted = set(names)
+        jobs = _list_jobs(client, _or_filters("Name", names) if names else [None])
         if jobs is None or (every_job and not jobs):
             # The account may not list jobs (or EM lists none): the sessions themselves tell.
-            wanted = set(names)
             found = _newest_per_job(session for session in _sessions_of(client, "JobName" if names else None, names, since)
-                                    if not names or session["job"]["name"] in wanted)
+                                    if every_job or session["job"]["name"] in wanted)
         else:
-            wanted = set(names)
             job_ids = list(dict.fromkeys([*(job["id"] for job in jobs if every_job or job["name"] in wanted), *ids]))
     return found + list(_windowed(client, job_ids, every_job, since, now).values())
 
@@ -193,7 +193,8 @@ def _windowed(client: EMClient, job_ids: list[str], every_job: bool, since: Opti
         if every_job and len(pending) * 2 > len(job_ids):
             batches: list[Optional[list[str]]] = [None]
         else:
-            batches = [pending[start:start + UID_BATCH] for start in range(0, len(pending), UID_BATCH)]
+            batches = [[uid[len(JOB_URN_PREFIX):] for uid in batch]
+                       for batch in value_batches("JobUid", [f"{JOB_URN_PREFIX}{job_id}" for job_id in pending])]
         for batch in batches:
             for job_id, session in _newest_of(client, batch, bound).items():
                 if job_id in pending and (last or bound is None or _created(session) >= bound + SLACK):
@@ -241,7 +242,7 @@ def _sessions_of(client: EMClient, field: Optional[str], values: list[str], boun
         filters: list[Optional[str]] = [since_filter]
     else:
         filters = [f"({value_filter});{since_filter}" if since_filter else value_filter
-                   for value_filter in _or_filters(field, [value.replace('"', '""') for value in values])]
+                   for value_filter in _or_filters(field, values)]
     params = {"type": "BackupJobSession", "format": "Entities", "sortDesc": "CreationTime"}
     for query_filter in filters:
         query = params if query_filter is None else {**params, "filter": query_filter}
@@ -250,6 +251,7 @@ def _sessions_of(client: EMClient, field: Optional[str], values: list[str], boun
 
 
 def _newest_per_job(sessions: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The newest of the sessions given per job (by id, else by name)."""
     newest: dict[str, dict[str, Any]] = {}
     for session in sessions:
         key = session["job"]["id"] or session["job"]["name"] or ""

@@ -38,7 +38,9 @@ options:
       - The jobs, by their names, matched exactly (EM's filter ignores case, only exact matches are kept).
         Two jobs of one name (on two backup servers) are both returned. One name may be given as a string.
       - An empty name, or one with a line break or another control character, is refused before a request is made.
-      - Without O(job_names) and O(job_ids), the sessions of every job that has one.
+      - Without O(job_names) and O(job_ids), the sessions of every job that has one. The jobs come from EM's job list
+        (query type C(Job)); an account that may not list jobs (EM answers HTTP 403) gets every job's newest session
+        from the sessions themselves, which means reading every session, O(since) bounding them.
     type: list
     elements: str
     default: []

@@ -38,8 +38,9 @@ attributes:
 options:
   vm_names:
     description:
-      - The VMs to ask about, by the names EM shows for them (C(VmDisplayName)), matched as EM's query service
-        matches them (EM compares names without regard to case). One name may be given as a string.
+      - The VMs to ask about, by the names EM shows for them (C(VmDisplayName)), matched exactly, as
+        M(veeam_em.rest.veeam_em_backup_info) matches names. EM's filter ignores case, so only exact matches are kept,
+        and V(DB01) never gets the point of V(db01). One name may be given as a string.
       - RV(vms) has one item per name given, in the same order, whether EM has a point of the VM or not.
       - An empty name, or one with a line break or another control character, is refused before a request is made.
     type: list
@@ -77,6 +78,12 @@ EXAMPLES = r"""
     since: 26h
   register: fresh
   failed_when: fresh.missing | length > 0
+
+- name: The newest point of a VM and how its last backup run ended, with EM's reason
+  veeam_em.rest.veeam_em_vm_restore_point_info:
+    vm_name: web01
+    last_task: true
+  register: web01
 
 - name: Every restore point of a VM in the last week, newest first
   veeam_em.rest.veeam_em_vm_restore_point_info:
@@ -198,6 +205,53 @@ vms:
           description: The VM restore point's URL, without query string.
           type: str
           sample: https://em01.example.com:9398/api/vmRestorePoints/f45e5f83-99a0-4b8e-9195-9f88ee13da07
+    last_task:
+      description:
+        - The VM's newest task session (its share of its newest job run), null when EM has none.
+      type: dict
+      returned: when O(last_task=true)
+      contains:
+        id:
+          description: The task session's ID, lower case.
+          type: str
+        vm_name:
+          description: The VM's name as EM gives it.
+          type: str
+          sample: web01
+        state:
+          description: C(Pending), C(InProgress) or C(Completed).
+          type: str
+          sample: Completed
+        result:
+          description: C(Success), C(Warning) or C(Failed); null while the VM is processed.
+          type: str
+          sample: Failed
+        reason:
+          description: EM's text on what went wrong, exactly as EM gives it; an empty string when it gives none.
+          type: str
+          sample: "Error: Failed to create VM snapshot."
+        creation_time_utc:
+          description: When the VM's processing started, in UTC.
+          type: str
+        end_time_utc:
+          description: When it ended, in UTC; null while it goes on.
+          type: str
+        total_size:
+          description: The size of the VM's data, in bytes.
+          type: int
+        session:
+          description: C(id), C(name) and C(href) of the job session (the run) the task belongs to.
+          type: dict
+          contains:
+            id:
+              description: The job session's ID, lower case.
+              type: str
+            name:
+              description: The job session's name.
+              type: str
+            href:
+              description: The job session's URL, without query string.
+              type: str
     restore_points:
       description:
         - Every restore point of the VM (created since O(since), when given), newest first, each with the keys

@@ -6,7 +6,7 @@
 2. reads the connection settings it prints (one JSON line) and passes them to
    Ansible as VEEAM_EM_URL, VEEAM_EM_USERNAME, VEEAM_EM_PASSWORD and
    VEEAM_EM_CA_PATH, which the module reads when no option is given;
-3. runs tests/demo/demo.yml (module and lookup), then the module as an ad-hoc command,
+3. runs tests/demo/demo.yml (modules, lookups, the failed jobs), then the module as an ad-hoc command,
    then `ansible-inventory --graph` on tests/demo/demo.veeam_em.yml (the inventory plugin),
    then tests/demo/demo_report.yml (the health filters and the backup_report role), and
    prints where the report's four files are (build/demo_report/);

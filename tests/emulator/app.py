@@ -54,6 +54,9 @@ XML_TYPE = "application/xml; charset=utf-8"
 LOGON_VERSIONS = ("latest", *SUPPORTED_VERSIONS)
 EXPIRED_MESSAGE = "Authorization header expected but not found, or found but expired."
 _HUGE_CHUNK = 64 * 1024
+#: HTTP.sys, which serves EM, refuses a longer request line by default (MaxFieldLength, 16 kB)
+#: with 414 and a page of its own, before EM sees the request.
+REQUEST_LINE_LIMIT = 16 * 1024
 
 
 def _get(path: str, endpoint: str) -> Rule:
@@ -120,6 +123,12 @@ def xml_response(body: bytes, status: int = 200) -> Response:
 
 def error_response(status: int, message: str, first_chance: str | None = None) -> Response:
     return xml_response(error_document(status, message, first_chance), status)
+
+
+def _request_line_length(request: Request) -> int:
+    """Bytes of the request line as the client sent it (method, URL-encoded path and query, protocol)."""
+    target = request.environ.get("REQUEST_URI") or request.environ.get("RAW_URI") or request.full_path
+    return len(f"{request.method} {target} {request.environ.get('SERVER_PROTOCOL', 'HTTP/1.1')}".encode("latin-1", "replace"))
 
 
 def _session_token(request: Request) -> str | None:
@@ -265,6 +274,10 @@ class EmulatorApp:
             return Response(json.dumps(self.stats()), content_type="application/json")
         if path != "/api" and not path.startswith("/api/"):
             return error_response(404, "Endpoint not found.")
+        if _request_line_length(request) > REQUEST_LINE_LIMIT:
+            self.recorder.request(request.method, request.path, request.query_string.decode("latin-1"),
+                                  "(request line too long)", 414, False)
+            return Response("<h2>Bad Request - Request URL Too Long</h2>", status=414, content_type="text/html")
         call = _Call(request, Renderer(self.data, request.host_url.rstrip("/")))
         route = "(unmatched)"
         status: int | None = None

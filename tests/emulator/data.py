@@ -402,7 +402,8 @@ def _restore_points(now: datetime) -> list[RestorePoint]:
 # VMs are in two backups (their newest point is in one of them), names hold quotes, spaces,
 # non-ASCII letters and template syntax. Ages of each VM's newest point, from the dates above:
 # web01, sql01 and the quoted name 2 h (SQL Backup); the non-ASCII one and the template-named
-# one 5 h (the escape-named backup); app01 30 h (the ChildBackup); hv-legacy 9 days.
+# one 5 h (the escape-named backup); app01 30 h (the ChildBackup); hv-legacy 9 days; APP01
+# (app01 in upper case, another VM) 20 days.
 VM_WEB = "web01"
 VM_SQL = "sql01"
 VM_QUOTED = 'db "01" prod'
@@ -410,12 +411,14 @@ VM_APP = "app01"
 VM_UNICODE = "Zürich 日本 vm"
 VM_TEMPLATE = "{{ 7*7 }}"
 VM_LEGACY = "hv-legacy"
+#: Another VM whose name differs from app01's in case only: names are matched exactly.
+VM_APP_UPPER = "APP01"
 _VMS_OF_BACKUP = {
     SQL_BACKUP_ID: (VM_WEB, VM_SQL, VM_QUOTED),
     CHILD_BACKUP_ID: (VM_WEB, VM_APP),
     ESCAPE_BACKUP_ID: (VM_UNICODE, VM_TEMPLATE),
     NO_REPOSITORY_BACKUP_ID: (VM_APP, VM_LEGACY),
-    UNICODE_BACKUP_ID: (VM_UNICODE,),
+    UNICODE_BACKUP_ID: (VM_UNICODE, VM_APP_UPPER),
 }
 #: A VM's point is created this long after its restore point's date, per VM before it in the job.
 _VM_STEP = timedelta(seconds=41, microseconds=370000)

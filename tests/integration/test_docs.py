@@ -12,6 +12,7 @@ import yaml
 
 from ansible_collections.veeam_em.rest.plugins.module_utils._backups import BACKUP_SELECTION_ARGUMENT_SPEC
 from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options import CONNECTION_ARGUMENT_SPEC
+from ansible_collections.veeam_em.rest.plugins.module_utils._sessions import SESSION_SELECTION_ARGUMENT_SPEC
 from ansible_collections.veeam_em.rest.plugins.module_utils._vm_restore_points import VM_POINT_SELECTION_ARGUMENT_SPEC
 
 from conftest import BIN_DIR
@@ -49,6 +50,22 @@ def test_lookup_documents_the_same_options_with_variables_and_environment(ansibl
     for name in CONNECTION_ARGUMENT_SPEC:
         assert options[name]["env"] == [{"name": f"VEEAM_EM_{name.upper()}"}]
         assert options[name]["vars"] == [{"name": f"veeam_em_{name}"}]
+
+
+def test_session_module_and_lookup_document_every_option_and_return_key(ansible_env):
+    doc = documentation(ansible_env, "module", "veeam_em.rest.veeam_em_backup_session_info")
+    assert set(doc["doc"]["options"]) == {*CONNECTION_ARGUMENT_SPEC, *SESSION_SELECTION_ARGUMENT_SPEC, "job_names", "job_ids"}
+    assert doc["doc"]["options"]["job_names"]["aliases"] == ["job_name"]
+    sessions = doc["return"]["sessions"]["contains"]
+    assert set(sessions) == {"id", "uid", "name", "job", "job_type", "backup_server", "creation_time_utc", "end_time_utc", "state", "result",
+                             "progress", "is_retry", "href", "tasks"}
+    assert set(sessions["tasks"]["contains"]) == {"id", "vm_name", "state", "result", "reason", "creation_time_utc", "end_time_utc", "total_size"}
+    assert doc["doc"]["attributes"]["check_mode"]["support"] == "full"
+    assert doc["doc"]["attributes"]["action_group"]["membership"] == ["veeam_em.rest.veeam_em"]
+    lookup = documentation(ansible_env, "lookup", "veeam_em.rest.veeam_em_backup_session")["doc"]["options"]
+    assert set(lookup) == {*CONNECTION_ARGUMENT_SPEC, *SESSION_SELECTION_ARGUMENT_SPEC, "_terms"}
+    vm_doc = documentation(ansible_env, "module", "veeam_em.rest.veeam_em_vm_restore_point_info")
+    assert set(vm_doc["return"]["vms"]["contains"]["last_task"]["contains"]) == set(sessions["tasks"]["contains"]) | {"session"}
 
 
 def test_inventory_documents_the_connection_options_from_the_environment_and_examples_of_each(ansible_env):
@@ -94,7 +111,7 @@ def test_vm_restore_point_module_and_lookup_document_the_same_options(ansible_en
     point_keys = {"id", "uid", "name", "vm_name", "creation_time_utc", "algorithm", "point_type", "hierarchy_obj_ref",
                   "backup_server", "restore_point", "backup", "href"}
     vms = module["return"]["vms"]["contains"]
-    assert set(vms) == {"name", "found", "latest_restore_point", "restore_points"}
+    assert set(vms) == {"name", "found", "latest_restore_point", "restore_points", "last_task"}
     assert set(vms["latest_restore_point"]["contains"]) == point_keys
     assert module["return"]["missing"]["returned"] == "success"
     assert module["doc"]["attributes"]["check_mode"]["support"] == "full"

@@ -44,7 +44,7 @@ def test_backups_without_what_a_filter_needs_fail_clearly(em, em_environment, ru
     assert "Traceback" not in run.output
 
 
-@pytest.mark.parametrize("name", ["stale_backups", "low_space_repositories", "backup_report_data", "backup_report_failure"])
+@pytest.mark.parametrize("name", ["stale_backups", "low_space_repositories", "backup_report_data", "backup_report_failure", "failed_jobs"])
 def test_ansible_doc_documents_each_filter_with_examples(ansible_env, name):
     process = subprocess.run([str(BIN_DIR / "ansible-doc"), "-t", "filter", "--json", f"veeam_em.rest.{name}"],
                              env=ansible_env, capture_output=True, text=True, timeout=120, check=False)

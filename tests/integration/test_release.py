@@ -51,6 +51,8 @@ SHIPPED = [
     "docs/docsite/rst/guide_troubleshooting.rst", "plugins/module_utils/_restore_points.py", "plugins/module_utils/_inventory.py",
     "plugins/modules/veeam_em_vm_restore_point_info.py", "plugins/lookup/veeam_em_vm_restore_point.py",
     "plugins/module_utils/_vm_restore_points.py", "plugins/plugin_utils/_lookup.py", "docs/docsite/rst/guide_protection_gate.rst",
+    "plugins/modules/veeam_em_backup_session_info.py", "plugins/lookup/veeam_em_backup_session.py", "plugins/filter/failed_jobs.py",
+    "plugins/module_utils/_sessions.py", "plugins/module_utils/_job_health.py",
 ]
 
 #: The run-time requirements as requirements.txt states them (tested floors).

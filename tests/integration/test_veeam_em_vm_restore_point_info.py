@@ -14,8 +14,10 @@ import emulator as data
 from conftest import EM_PASSWORD, EM_USERNAME, connection_to
 from emulator import Emulator
 
-#: Names of every kind: in two backups, stale, quoted, non-ASCII, upper case, unknown (twice, in order).
-NAMES = ["web01", "zz-unknown", "APP01", data.VM_QUOTED, data.VM_UNICODE, data.VM_LEGACY, "aa-unknown", data.VM_SQL]
+#: Names of every kind: in two backups, stale, quoted, non-ASCII, two VMs whose names differ in case only and a third
+#: case of theirs that no VM has, unknown (twice, in order).
+NAMES = ["web01", "zz-unknown", data.VM_APP_UPPER, data.VM_APP, "App01", data.VM_QUOTED, data.VM_UNICODE, data.VM_LEGACY, "aa-unknown",
+         data.VM_SQL]
 
 
 def _date(text):
@@ -23,8 +25,8 @@ def _date(text):
 
 
 def points_of(em, name):
-    """The emulator's VM points of a VM, by EM's comparison of names (without regard to case)."""
-    return [point for point in em.data.vm_restore_points.values() if point.vm_name.casefold() == name.casefold()]
+    """The emulator's VM points of a VM, its name matched exactly."""
+    return [point for point in em.data.vm_restore_points.values() if point.vm_name == name]
 
 
 def run_vms(run_playbook, em, names, options=None, *args, with_lookup=True):
@@ -42,7 +44,9 @@ def test_latest_is_the_newest_point_across_backups_with_the_backup_holding_it(em
     result = run_vms(run_playbook, em, NAMES, {}, "--check")
     assert result["lookup"] == result["module"], "module and lookup return the same"
     assert [item["name"] for item in result["module"]] == NAMES
-    assert result["missing"] == ["zz-unknown", "aa-unknown"]
+    assert result["missing"] == ["zz-unknown", "App01", "aa-unknown"], "names matched exactly: App01 is no VM's"
+    assert result["module"][2]["latest_restore_point"]["vm_name"] == data.VM_APP_UPPER != data.VM_APP
+    assert result["module"][3]["latest_restore_point"]["vm_name"] == data.VM_APP, "each of two names differing in case gets its own point"
     in_two_backups = 0
     for item in result["module"]:
         points = points_of(em, item["name"])
@@ -138,6 +142,37 @@ def test_failure_logs_off_and_names_the_error(em, run_playbook):
     run = run_playbook("vm_restore_points.yml", {"connection": connection_to(em), "vm_names": ["web01"], "with_lookup": False})
     assert run.result["failed"] and "EM answered HTTP 500" in run.result["msg"] and "Database is locked." in run.result["msg"]
     assert em.request_log()[-1]["method"] == "DELETE"
+
+
+def newest_task(em, name):
+    tasks = [task for task in em.data.task_sessions.values() if task.vm_name == name]
+    return max(tasks, key=lambda task: task.creation_time) if tasks else None
+
+
+def test_last_task_names_each_vms_newest_task_with_its_reason(em, run_playbook):
+    names = ["web01", data.VM_UNICODE, data.VM_LEGACY, data.VM_APP_UPPER, "no-such-vm"]
+    result = run_vms(run_playbook, em, names, {"last_task": True})
+    assert result["lookup"] == result["module"]
+    web01, unicode, legacy, upper, unknown = result["module"]
+    source = newest_task(em, "web01")
+    session = em.data.job_sessions[source.session_id]
+    assert web01["last_task"] == {
+        "id": source.id, "vm_name": "web01", "state": "Completed", "result": "Failed", "reason": data.RETRY_REASON,
+        "creation_time_utc": web01["last_task"]["creation_time_utc"], "end_time_utc": web01["last_task"]["end_time_utc"],
+        "total_size": source.total_size,
+        "session": {"id": session.id, "name": em.data.session_name(session), "href": f"{data.EM_HREF_BASE}/api/backupSessions/{session.id}"},
+    }, "the failed retry of last night"
+    assert unicode["last_task"]["reason"] == data.MARKUP_REASON, "EM's text exactly"
+    assert legacy["last_task"]["result"] is None and legacy["last_task"]["end_time_utc"] is None, "running now"
+    assert upper["last_task"] is None, "APP01 was never in a job run; app01's tasks are not its"
+    assert unknown["last_task"] is None and unknown["found"] is False
+
+
+def test_last_task_is_one_query_per_forty_vms(em, run_playbook):
+    run_vms(run_playbook, em, ["web01"], {"last_task": True}, with_lookup=False)
+    task_queries = [query for query in queries(em) if query["type"] == ["BackupTaskSession"]]
+    assert len(task_queries) == 1 and task_queries[0]["filter"] == ['VmDisplayName=="web01"']
+    assert em.stats()["requests"] == 5
 
 
 #: 100 VMs, one per generated backup, 14 daily points each; every 20th VM's newest is 4 to 8 days old.

@@ -352,6 +352,14 @@ def test_ids_paths_and_format_ignore_case(client: Client, path: str) -> None:
     assert parse(client.get(path))["Backup"]["@UID"] == f"urn:veeam:Backup:{SEED_BACKUP_ID}"
 
 
+def test_a_request_line_over_16_kib_is_refused_as_http_sys_does(client: Client) -> None:
+    terms = [f'VmDisplayName=="{index:03d}{"虚" * 72}"' for index in range(40)]
+    response = client.query(type="VmRestorePoint", format="Entities", filter=",".join(terms))
+    assert response.status_code == 414
+    assert "Request URL Too Long" in response.text
+    assert client.query(type="VmRestorePoint", format="Entities", filter=",".join(terms[:10])).status_code == 200
+
+
 def test_unknown_backup_route_and_method(em: Emulator, client: Client) -> None:
     assert_error(client.get(f"/backups/{uuid.uuid4()}"), 404)
     assert_error(client.get("/backups/not-a-guid?format=Entity"), 404)

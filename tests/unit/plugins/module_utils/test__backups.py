@@ -4,11 +4,19 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 
 from emulator import EM_HREF_BASE
 
-from ansible_collections.veeam_em.rest.plugins.module_utils._backups import backup_selection, get_backups, parse_backup_id
+from ansible_collections.veeam_em.rest.plugins.module_utils._backups import (
+    backup_selection,
+    get_backups,
+    or_filter,
+    parse_backup_id,
+    value_batches,
+)
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import InvalidInputError
 
 SEED_ID = "c213fbfa-7b9e-4772-9ddc-3ecbdcc3fc70"
@@ -74,3 +82,35 @@ def test_parent_that_em_does_not_have_keeps_id_and_href_and_has_no_name(em, clie
         [child] = get_backups(client, backup_selection([CHILD_ID], {}), on_missing=pytest.fail)
     assert child["parent_backup"] == {"id": SEED_ID, "name": None, "href": f"{EM_HREF_BASE}/api/backups/{SEED_ID}"}
     assert backup_gets(em) == [f"/api/backups/{CHILD_ID}", f"/api/backups/{SEED_ID}"]
+
+
+REQUEST_LINE = 8 * 1024
+
+
+def test_batches_of_short_values_hold_forty_each():
+    uids = [f"urn:veeam:Backup:{index:08d}-0000-4000-8000-000000000000" for index in range(81)]
+    batches = value_batches("UID", uids)
+    assert [len(batch) for batch in batches] == [40, 40, 1]
+    assert [uid for batch in batches for uid in batch] == uids
+
+
+@pytest.mark.parametrize("name", ["v" * 200, "虚" * 72, '"' * 150], ids=["200 ASCII", "72 CJK", "150 quotes"])
+def test_long_values_are_batched_by_the_encoded_length_of_the_filter(name):
+    names = [f"{index:03d}{name}" for index in range(100)]
+    batches = value_batches("VmDisplayName", names)
+    assert [value for batch in batches for value in batch] == names
+    for batch in batches:
+        assert len(batch) <= 40
+        assert len(urlencode({"type": "VmRestorePoint", "format": "Entities", "sortDesc": "CreationTime",
+                              "filter": f'({or_filter("VmDisplayName", batch)});CreationTime>="2026-11-30T23:00:30Z"',
+                              "pageSize": "1000", "page": "1"})) + len("GET /api/query? HTTP/1.1") <= REQUEST_LINE
+
+
+def test_a_value_too_long_for_any_request_line_is_refused_by_name():
+    message = r"^'虚虚虚.*\(1000 characters\) is too long to be sent to EM as a VmDisplayName: its query filter takes 9025 bytes"
+    with pytest.raises(InvalidInputError, match=message):
+        value_batches("VmDisplayName", ["web01", "虚" * 1000])
+
+
+def test_quotes_in_values_are_doubled_as_em_reads_them():
+    assert or_filter("VmDisplayName", ['web "01"', "db01"]) == 'VmDisplayName=="web ""01""",VmDisplayName=="db01"'

@@ -123,19 +123,38 @@ def _vm_queries(em):
     return [parse_qs(entry["query"]) for entry in em.request_log() if "VmRestorePoint" in entry["query"]]
 
 
-def test_names_matched_as_em_matches_them_each_asked_once(em, client_for):
-    names = ["WEB01", "web01", "nobody", "App01"]
+def test_names_matched_exactly_each_asked_once(em, client_for):
+    names = ["WEB01", "web01", "nobody", "App01", "APP01", "web01"]
     with client_for() as client:
         items = get_vm_restore_points(client, vm_point_selection(names, {}, em.data.now), em.data.now)
-    assert [(item["name"], item["found"]) for item in items] == [("WEB01", True), ("web01", True), ("nobody", False), ("App01", True)]
-    assert items[0]["latest_restore_point"] == items[1]["latest_restore_point"]
-    assert missing_names(items) == ["nobody"]
+    assert [(item["name"], item["found"]) for item in items] == [
+        ("WEB01", False), ("web01", True), ("nobody", False), ("App01", False), ("APP01", True), ("web01", True)]
+    assert items[4]["latest_restore_point"]["vm_name"] == "APP01" and items[1]["latest_restore_point"]["vm_name"] == "web01"
+    assert missing_names(items) == ["WEB01", "nobody", "App01"]
     first, *later = _vm_queries(em)
-    assert first["filter"][0].startswith('(VmDisplayName=="WEB01",VmDisplayName=="nobody",VmDisplayName=="App01");CreationTime>="')
+    assert first["filter"][0].startswith(
+        '(VmDisplayName=="WEB01",VmDisplayName=="web01",VmDisplayName=="nobody",VmDisplayName=="App01",VmDisplayName=="APP01");CreationTime>="')
     assert first["sortDesc"] == ["CreationTime"]
-    # web01 (2 h) is answered by the last day; app01 (30 h) and nobody by the 8 days; nobody alone without a bound.
-    assert [query["filter"][0].split(";")[0] for query in later] == ['(VmDisplayName=="nobody",VmDisplayName=="App01")', 'VmDisplayName=="nobody"']
-    assert later[-1]["pageSize"] == ["1"]
+    # web01 (2 h) is answered by the last day; APP01 (20 days) and the names of no VM by no window but the last.
+    left = 'VmDisplayName=="WEB01",VmDisplayName=="nobody",VmDisplayName=="App01",VmDisplayName=="APP01"'
+    assert [query["filter"][0].split(";")[0] for query in later] == [f"({left})", left]
+
+
+def test_last_task_is_each_vms_newest_task_matched_exactly(em, client_for):
+    names = ["web01", "WEB01", "hv-legacy"]
+    with client_for() as client:
+        items = get_vm_restore_points(client, vm_point_selection(names, {"last_task": True}, em.data.now), em.data.now)
+    web01, upper, legacy = (item["last_task"] for item in items)
+    newest = max((task for task in em.data.task_sessions.values() if task.vm_name == "web01"), key=lambda task: task.creation_time)
+    assert web01["id"] == newest.id and web01["session"]["id"] == newest.session_id and web01["result"] == "Failed"
+    assert upper is None, "web01's tasks are not WEB01's"
+    assert legacy["result"] is None and legacy["end_time_utc"] is None and legacy["state"] == "InProgress"
+    task_queries = [parse_qs(entry["query"]) for entry in em.request_log() if "BackupTaskSession" in entry["query"]]
+    # WEB01 is left alone after the last day, and so asked about without a bound: a page of one task, which is
+    # web01's, then one page of every task of both.
+    assert [(query["filter"][0].split(";")[0], query["pageSize"]) for query in task_queries] == [
+        ('(VmDisplayName=="web01",VmDisplayName=="WEB01",VmDisplayName=="hv-legacy")', ["1000"]),
+        ('VmDisplayName=="WEB01"', ["1"]), ('VmDisplayName=="WEB01"', ["1000"])]
 
 
 def test_every_point_newest_first_since_a_moment(em, client_for):
@@ -147,3 +166,23 @@ def test_every_point_newest_first_since_a_moment(em, client_for):
     expected = [point for point in em.data.vm_restore_points.values() if point.vm_name == "web01" and point.creation_time >= since]
     assert len(dates) == len(expected) == 6 and dates == sorted(dates, reverse=True)
     assert {point["backup"]["name"] for point in item["restore_points"]} == {"SQL Backup", "VM number 0 Backup (Simple backup_1)"}
+
+
+@pytest.mark.parametrize("stem", ["v" * 200, "虚" * 72], ids=["200 ASCII", "72 CJK"])
+def test_a_hundred_long_names_make_no_request_line_over_8_kib(em, client_for, stem):
+    names = [f"{index:02d}{stem}"[:len(stem)] for index in range(100)]
+    with client_for() as client:
+        items = get_vm_restore_points(client, vm_point_selection(names, {"last_task": True}, em.data.now), em.data.now)
+    assert missing_names(items) == names and all(item["last_task"] is None for item in items)
+    tasks = [entry for entry in em.request_log() if "BackupTaskSession" in entry["query"]]
+    assert tasks and max(len(f"GET {entry['path']}?{entry['query']} HTTP/1.1") for entry in tasks) <= 8 * 1024
+    queries = [entry for entry in em.request_log() if "VmRestorePoint" in entry["query"]]
+    assert queries and all(entry["status"] == 200 for entry in queries)
+    assert max(len(f"GET {entry['path']}?{entry['query']} HTTP/1.1") for entry in queries) <= 8 * 1024
+    asked = [name for entry in queries for name in parse_qs(entry["query"])["filter"][0].split(";")[0].strip("()").split(",")]
+    assert set(asked) == {f'VmDisplayName=="{name}"' for name in names}
+
+
+def test_a_name_too_long_for_any_request_is_refused_before_any_request():
+    with pytest.raises(InvalidInputError, match="is too long to be sent to EM as a VmDisplayName"):
+        vm_point_selection(["web01", "虚" * 1000], {}, NOW)
