@@ -365,8 +365,9 @@ def task(vm_name: str, result: str | None = "Success", reason: str = "") -> dict
             "creation_time_utc": "2026-11-30T09:00:47Z", "end_time_utc": "2026-11-30T09:03:47Z" if result else None, "total_size": 1}
 
 
-def session(number: int, job_name: str, result: str | None, server: dict = SERVER_A, tasks=(), hours_ago: float = 3, retry=False) -> dict:
-    """A job session as _sessions.job_sessions returns it (with tasks)."""
+def session(number: int, job_name: str, result: str | None, server: dict | None = None, tasks=(), hours_ago: float = 3, retry=False) -> dict:
+    """A job session as _sessions.job_sessions returns it (with tasks); on SERVER_A unless told."""
+    server = server or SERVER_A
     job_id = f"90000000-0000-4000-8000-{number:012d}"
     start = format_time(NOW - timedelta(hours=hours_ago))
     return {"id": f"91000000-0000-4000-8000-{number:012d}", "uid": "u", "name": f"{job_name}@{start}",
