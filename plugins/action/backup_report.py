@@ -38,7 +38,9 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._client import EMCli
 from ansible_collections.veeam_em.rest.plugins.module_utils._connection_options import connection_settings
 from ansible_collections.veeam_em.rest.plugins.module_utils._errors import VeeamEMError
 from ansible_collections.veeam_em.rest.plugins.module_utils._report import (
-    ReportError, build_report, collect_backups, duration_seconds, earlier_marker, parse_time, percent, report_result)
+    ReportError, build_report, collect_backups, duration_seconds, earlier_marker, jobs_of_backups, parse_time, percent,
+    report_result)
+from ansible_collections.veeam_em.rest.plugins.module_utils._sessions import job_sessions
 from ansible_collections.veeam_em.rest.plugins.module_utils._signals import logged_off_on_signals
 from ansible_collections.veeam_em.rest.plugins.plugin_utils._render import render
 from ansible_collections.veeam_em.rest.plugins.plugin_utils._untrusted import as_data
@@ -75,7 +77,9 @@ ARGUMENT_SPEC = {
     "expect": {"type": "list", "elements": "dict", "default": []},
     "max_age": {"type": "raw"},
     "min_free_percent": {"type": "raw"},
-    "fail_on": {"type": "list", "elements": "str", "default": ["missing", "stale", "low_space"]},
+    "fail_on": {"type": "list", "elements": "str", "default": ["missing", "stale", "low_space"],
+                "choices": ["missing", "stale", "low_space", "failed_job", "warning_job"]},
+    "jobs": {"type": "bool", "default": True},
 }
 
 
@@ -179,6 +183,18 @@ def write_report_files(dest: str, files: dict, mode, check_mode: bool) -> bool:
     return changed
 
 
+def newest_job_sessions(client: EMClient, backups: list, selected: bool) -> list:
+    """The newest session of each job, with its tasks: of every job, or (``selected`` backups) of the jobs
+    the backups are named after, each on its backup's server."""
+    if not selected:
+        return job_sessions(client, latest=True, tasks=True)[0]
+    names = sorted({backup["name"] for backup in backups if backup.get("name")})
+    if not names:
+        return []
+    sessions, _missing = job_sessions(client, job_names=names, latest=True, tasks=True)
+    return jobs_of_backups(sessions, backups)
+
+
 class ActionModule(ActionBase):
     """veeam_em.rest.backup_report"""
 
@@ -193,8 +209,8 @@ class ActionModule(ActionBase):
         try:
             _spec, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
             health_settings(args)
-            calls = self._get_backups(args, warnings)
-            result.update(self._write_report(args, calls))
+            collected = self._get_data(args, warnings)
+            result.update(self._write_report(args, collected))
         except ReportFailed as failure:
             result.update(failed=True, msg=str(failure))
         if warnings:
@@ -202,10 +218,10 @@ class ActionModule(ActionBase):
         return result
 
     # --- the data: EM's backups, on the controller ---------------------------------------
-    def _get_backups(self, args: dict, warnings: list) -> dict:
-        """The calls the report needs, as ``collect_backups`` takes them, in one EM session: every backup,
-        or those of ``ids`` and of each of ``names``, and the ChildBackups of selected ParentBackups.
-        Every call's options are checked before the session is opened."""
+    def _get_data(self, args: dict, warnings: list) -> dict:
+        """What the report shows, as ``collect_backups`` gives it, read in one EM session: every backup, or
+        those of ``ids`` and of each of ``names``, the ChildBackups of selected ParentBackups and, with
+        ``jobs``, the newest session of each job. Every call's options are checked before the session is opened."""
         freshness = args["max_age"] is not None
         common = {"expand": ["repository", "backup_server"], "latest_restore_point": freshness}
         environment = self._environment()
@@ -225,7 +241,10 @@ class ActionModule(ActionBase):
                 backup for call in calls.get("by_name", {}).get("results", []) for backup in call["backups"]]
             if freshness and any(backup.get("backup_type") == "ParentBackup" for backup in selected):
                 calls["children"] = backup_info(client, *every[1:])
-        return calls
+            collected = collect_backups(calls)
+            if args["jobs"]:
+                collected["jobs"] = newest_job_sessions(client, collected["backups"], selected=bool(args["ids"] or args["names"]))
+        return collected
 
     @contextmanager
     def _em_session(self, params: dict, warnings: list) -> Iterator[EMClient]:
@@ -267,7 +286,7 @@ class ActionModule(ActionBase):
             raise ReportFailed(FAILED_TO_GET + str(error)) from None
 
     # --- the report and its files ----------------------------------------------------------
-    def _write_report(self, args: dict, calls: dict) -> dict:
+    def _write_report(self, args: dict, collected: dict) -> dict:
         """Build the report from the calls, write the files that differ; ``changed`` and ``backup_report_result``."""
         formats = list(dict.fromkeys(args["formats"]))
         files = {report_format: os.path.join(args["dest"], f"{args['basename']}.{EXTENSIONS[report_format]}")
@@ -277,7 +296,7 @@ class ActionModule(ActionBase):
         read_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         settings = {key: args[key] for key in ("title", "ids", "names", "expect", "max_age", "min_free_percent", "fail_on")}
         try:
-            report = build_report(collect_backups(calls), settings, parse_time(read_at), earlier_marker(earlier, marker_format))
+            report = build_report(collected, settings, parse_time(read_at), earlier_marker(earlier, marker_format))
         except (ReportError, ValueError, KeyError) as error:
             raise ReportFailed(f"veeam_em.rest.backup_report: {error}") from None
         texts = {path: render(report, report_format) for report_format, path in files.items()}

@@ -11,7 +11,7 @@ author: veeam_em.rest contributors
 description:
   - Takes a report of P(veeam_em.rest.backup_report_data#filter) (the role's C(backup_report_result.report)) and
     returns the findings of the kinds in its C(checks.fail_on), a heading per kind (C(missing), C(stale),
-    C(low_space), in this order) and a line each; an empty string when there is none.
+    C(low_space), C(failed_job), C(warning_job), in this order) and a line each; an empty string when there is none.
 options:
   _input:
     description: The report.

@@ -20,9 +20,11 @@ import re
 from datetime import datetime, timezone
 from collections.abc import Mapping
 from typing import Any, Iterable, Optional
+from urllib.parse import urlsplit
 
 from ansible.module_utils.common.text.formatters import bytes_to_human
 
+from ansible_collections.veeam_em.rest.plugins.module_utils._job_health import job_findings
 from ansible_collections.veeam_em.rest.plugins.module_utils._restore_points import parse_duration, parse_utc
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -36,7 +38,9 @@ MARKER_PATTERNS = {
     "junit": _MARKER,
 }
 _BACKUP_FIELDS = ("id", "uid", "name", "platform", "backup_type", "parent_backup")
-_FINDING_KINDS = ("missing", "stale", "low_space")
+_FINDING_KINDS = ("missing", "stale", "low_space", "failed_job", "warning_job")
+#: The findings over the jobs' newest sessions: kind, and the session results that make one.
+JOB_FINDINGS = (("failed_job", ("Failed",)), ("warning_job", ("Warning",)))
 _WHOLE_SECONDS = re.compile(r"[0-9]+")
 
 
@@ -124,9 +128,10 @@ def _is_number(value: Any) -> bool:
 
 
 def _by_name(item: dict) -> tuple:
-    """Sort key: the name without regard to case, then exactly, then the id (stable under EM's order)."""
+    """Sort key: the name without regard to case, then exactly, then the id, then the href (stable under EM's order,
+    also for linked entities whose id is no UUID)."""
     name = item.get("name") or ""
-    return (name.lower(), name, item.get("id") or "")
+    return (name.lower(), name, item.get("id") or "", urlsplit(item.get("href") or "").path)
 
 
 def _plain(value: Any) -> Any:
@@ -139,12 +144,32 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _unique_by_id(items: Iterable[Optional[dict]]) -> list[dict]:
+def entity_key(entity: Optional[Mapping]) -> Optional[tuple]:
+    """What tells a backup, repository or backup server apart: its id, or, for a linked entity whose id
+    is no UUID (id None), the path of its href (EM may spell one entity's href with different hosts),
+    else its name; None for no entity. Two repositories without ids are two repositories: keyed by id
+    alone they were one, and the second one's finding was lost."""
+    if not entity:
+        return None
+    if entity.get("id"):
+        return ("id", entity["id"])
+    if entity.get("href"):
+        return ("href", urlsplit(entity["href"]).path)
+    return ("name", entity.get("name"))
+
+
+def _unique(items: Iterable[Optional[dict]]) -> list[dict]:
+    """Each entity once (by ``entity_key``), in the order first seen; Nones left out."""
     seen: dict[Any, dict] = {}
     for item in items:
-        if item and item.get("id") not in seen:
-            seen[item.get("id")] = item
+        if item and entity_key(item) not in seen:
+            seen[entity_key(item)] = item
     return list(seen.values())
+
+
+def _label(entity: Mapping) -> Optional[str]:
+    """How a finding names an entity besides its name: its id, or its href when EM's id is no UUID."""
+    return entity.get("id") or entity.get("href")
 
 
 # --- health checks --------------------------------------------------------------------------
@@ -195,19 +220,19 @@ def repository_space(repository: dict, min_free_percent: float) -> Optional[dict
 
 
 def low_space_finding(repository: dict, space: dict, min_free_percent: Any) -> dict:
-    message = (f"repository '{repository.get('name')}' ({repository.get('id')}): {space['free_percent']} % free "
+    message = (f"repository '{repository.get('name')}' ({_label(repository)}): {space['free_percent']} % free "
                f"({human_size(repository['free_space'])} of {human_size(repository['capacity'])}), less than {min_free_percent} %")
     return {"kind": "low_space", "id": repository.get("id"), "name": repository.get("name"), "message": message}
 
 
 def check_space(backups: list[dict], min_free_percent: Any) -> tuple[dict, list[dict]]:
-    """Free space of the backups' repositories: ``({id: {free_percent, low_space}}, low_space findings by name)``."""
+    """Free space of the backups' repositories: ``({entity_key: {free_percent, low_space}}, low_space findings by name)``."""
     threshold = percent(min_free_percent, "min_free_percent")
     spaces, findings = {}, []
-    for repository in sorted(_unique_by_id(backup.get("repository") for backup in backups), key=_by_name):
+    for repository in sorted(_unique(backup.get("repository") for backup in backups), key=_by_name):
         space = repository_space(repository, threshold)
         if space is not None:
-            spaces[repository.get("id")] = space
+            spaces[entity_key(repository)] = space
             if space["low_space"]:
                 findings.append(low_space_finding(repository, space, min_free_percent))
     return spaces, findings
@@ -279,12 +304,24 @@ def collect_backups(calls: dict) -> dict:
     by_name = (calls.get("by_name") or {}).get("results") or []
     selected = [_report_fields(backup) for backup in list(by_id.get("backups") or [])
                 + [backup for result in by_name for backup in result.get("backups") or []]]
-    backups = _unique_by_id([_report_fields(backup) for backup in (calls.get("all") or {}).get("backups") or []] + selected)
+    backups = _unique([_report_fields(backup) for backup in (calls.get("all") or {}).get("backups") or []] + selected)
     parents = {backup.get("id") for backup in selected if backup.get("backup_type") == "ParentBackup"}
     children = [_report_fields(backup) for backup in (calls.get("children") or {}).get("backups") or []
                 if backup.get("parent_backup") and backup["parent_backup"].get("id") in parents]
-    return {"backups": _unique_by_id(backups + children), "missing_ids": list(by_id.get("missing") or []),
+    return {"backups": _unique(backups + children), "missing_ids": list(by_id.get("missing") or []),
             "missing_names": [result.get("item") for result in by_name if not result.get("backups")]}
+
+
+def jobs_of_backups(sessions: Iterable[dict], backups: Iterable[dict]) -> list[dict]:
+    """The sessions of the jobs the backups are named after, in the order given. EM names a backup after its
+    job, so a backup's job is the job of the backup's name on the backup's server (a server told by its id,
+    or by its name when EM's id is no UUID)."""
+    wanted = {(backup.get("name"), _server_key(backup.get("backup_server"))) for backup in backups}
+    return [session for session in sessions if (session["job"].get("name"), _server_key(session.get("backup_server"))) in wanted]
+
+
+def _server_key(server: Optional[Mapping]) -> Optional[str]:
+    return (server.get("id") or server.get("name")) if server else None
 
 
 def _counts(backups: list[dict], key: str) -> dict:
@@ -297,14 +334,16 @@ def _counts(backups: list[dict], key: str) -> dict:
 
 
 def _repository_group(repository: Optional[dict], backups: list[dict], spaces: dict, freshness: bool) -> dict:
-    """One repository of a backup server with its backups; repository None is "No repository"."""
+    """One repository of a backup server with its backups; repository None is "No repository"
+    (``no_repository`` true: a repository whose id is no UUID has no id either)."""
+    space = spaces.get(entity_key(repository), {})
     repository = repository or {}
     capacity, free_space = repository.get("capacity"), repository.get("free_space")
     sized = _is_number(capacity) and _is_number(free_space) and capacity > 0
-    space = spaces.get(repository.get("id"), {}) if repository else {}
     return {
         "id": repository.get("id"),
         "name": repository.get("name") if repository else "No repository",
+        "no_repository": not repository,
         "kind": repository.get("kind"),
         "capacity": capacity,
         "free_space": free_space,
@@ -325,21 +364,20 @@ def _repository_group(repository: Optional[dict], backups: list[dict], spaces: d
 
 def _server_groups(entries: list[dict], sources: dict, spaces: dict, freshness: bool) -> tuple[list[dict], int, int]:
     """Backup servers by name, each with its repositories by name ("No repository" last), and "No backup
-    server" last; and the numbers of distinct backup servers and repositories."""
-    servers = sorted(_unique_by_id(sources[entry["id"]].get("backup_server") for entry in entries), key=_by_name)
+    server" last; and the numbers of distinct backup servers and repositories. Servers and repositories
+    are told apart by ``entity_key``: those whose ids are no UUIDs stay apart too."""
+    servers = sorted(_unique(sources[entry["id"]].get("backup_server") for entry in entries), key=_by_name)
     by_server: dict[Any, list[dict]] = {}
     for entry in entries:
-        server = sources[entry["id"]].get("backup_server")
-        by_server.setdefault(server.get("id") if server else None, []).append(entry)
-    groups, repository_ids = [], set()
+        by_server.setdefault(entity_key(sources[entry["id"]].get("backup_server")), []).append(entry)
+    groups, repository_keys = [], set()
     for server in servers + ([None] if None in by_server else []):
-        server_entries = by_server[server.get("id") if server else None]
-        repositories = sorted(_unique_by_id(sources[entry["id"]].get("repository") for entry in server_entries), key=_by_name)
+        server_entries = by_server[entity_key(server)]
+        repositories = sorted(_unique(sources[entry["id"]].get("repository") for entry in server_entries), key=_by_name)
         by_repository: dict[Any, list[dict]] = {}
         for entry in server_entries:
-            repository = sources[entry["id"]].get("repository")
-            by_repository.setdefault(repository.get("id") if repository else None, []).append(entry)
-        repository_ids.update(repository.get("id") for repository in repositories)
+            by_repository.setdefault(entity_key(sources[entry["id"]].get("repository")), []).append(entry)
+        repository_keys.update(entity_key(repository) for repository in repositories)
         server = server or {}
         groups.append({
             "id": server.get("id"),
@@ -351,10 +389,11 @@ def _server_groups(entries: list[dict], sources: dict, spaces: dict, freshness: 
             "repository_count": len(repositories),
             "platforms": _counts(server_entries, "platform"),
             "backup_types": _counts(server_entries, "backup_type"),
-            "repositories": [_repository_group(repository, by_repository[repository.get("id")], spaces, freshness) for repository in repositories]
+            "repositories": [_repository_group(repository, by_repository[entity_key(repository)], spaces, freshness)
+                             for repository in repositories]
             + ([_repository_group(None, by_repository[None], spaces, freshness)] if None in by_repository else []),
         })
-    return groups, len(servers), len(repository_ids)
+    return groups, len(servers), len(repository_keys)
 
 
 def earlier_marker(text: str, report_format: str) -> tuple[Optional[str], Optional[str]]:
@@ -379,6 +418,9 @@ def build_report(collected: dict, settings: dict, read_at: datetime, earlier: Op
     """The role's report (the JSON report's schema) from ``collect_backups``' result.
 
     ``settings``: title, ids, names, expect, max_age, min_free_percent, fail_on (the role's variables).
+    ``collected["jobs"]``, when given (None or absent: the jobs were not read): the newest session of each
+    job, as ``_sessions.job_sessions`` returns them, with their tasks; their Failed and Warning results are
+    ``failed_job`` and ``warning_job`` findings.
     ``earlier``: ``earlier_marker`` of the report written before. When it shows the same data, the
     report keeps its time and measures ages from it, so that the files stay the same.
     """
@@ -403,20 +445,26 @@ def build_report(collected: dict, settings: dict, read_at: datetime, earlier: Op
     stale_findings = [{"kind": "stale", "id": entry["id"], "name": entry["name"], "message": None} for entry, _age in stale]
     missing = [{"kind": "missing", "id": result["expectation"].get("id"), "name": result["expectation"].get("name"),
                 "message": result["message"]} for result in expectations if not result["met"]]
-    findings = missing + stale_findings + low_space
+    jobs = _plain(collected.get("jobs"))
+    failed_jobs = [finding for kind, results in JOB_FINDINGS for finding in job_findings(jobs or [], results, kind)]
+    findings = missing + stale_findings + low_space + failed_jobs
     servers, server_count, repository_count = _server_groups(entries, sources, spaces, freshness)
     unmet = sum(1 for result in expectations if not result["met"])
     report = {
         "title": settings.get("title"),
         "selection": {"all": not (settings.get("ids") or settings.get("names")), "ids": settings.get("ids") or [], "names": settings.get("names") or []},
         "missing": {"ids": collected["missing_ids"], "names": collected["missing_names"]},
-        "checks": {"max_age": max_age, "max_age_seconds": max_age_seconds, "min_free_percent": min_free, "fail_on": settings.get("fail_on") or []},
+        "checks": {"max_age": max_age, "max_age_seconds": max_age_seconds, "min_free_percent": min_free, "jobs": jobs is not None,
+                   "fail_on": settings.get("fail_on") or []},
         "findings": findings,
         "totals": {"backup_servers": server_count,
                    "repositories": repository_count, "backups": len(entries),
                    "platforms": _counts(entries, "platform"), "backup_types": _counts(entries, "backup_type"),
-                   "stale": len(stale_findings), "low_space": len(low_space)},
+                   "stale": len(stale_findings), "low_space": len(low_space), "jobs": len(jobs or []),
+                   "failed_jobs": sum(1 for finding in failed_jobs if finding["kind"] == "failed_job"),
+                   "warning_jobs": sum(1 for finding in failed_jobs if finding["kind"] == "warning_job")},
         "backup_servers": servers,
+        "jobs": jobs,
         "expectations": {"total": len(expectations), "met": len(expectations) - unmet, "unmet": unmet, "results": expectations},
     }
     report["fingerprint"] = fingerprint(report)
@@ -438,14 +486,47 @@ def build_report(collected: dict, settings: dict, read_at: datetime, earlier: Op
 _MARKDOWN_LINE_BREAKS = re.compile("[\r\n\v\f\x85\u2028\u2029]+")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
 _MARKDOWN_EDGE_SPACE = re.compile(r"(?<![^ ]) | (?![^ ])")
+#: What starts a block at the start of a line: a heading (``# x``), a list item (``- x``, ``+ x``, ``1. x``,
+#: ``1) x``), a setext underline or thematic break (``===``, ``---``). ``*``, ``_``, ``>``, ``|``, backticks and
+#: ``~`` are escaped wherever they are; ``10.0.0.15`` or ``-x`` start no block and stay as they are.
+_MARKDOWN_LINE_START = re.compile(r"^(?:#{1,6}(?=[ \t]|$)|[+-](?=[ \t]|$)|[0-9]{1,9}(?=[.)](?:[ \t]|$))|=+(?=[ \t]*$)|-+(?=[ \t]*$))")
+#: What GitHub links by itself: ``scheme://``, ``www.`` and e-mail addresses (``a@b.c``).
+_MARKDOWN_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=[0-9A-Za-z])(?=@)", re.IGNORECASE)
+#: U+2060 WORD JOINER: invisible, and no autolink pattern matches across it.
+WORD_JOINER = "\u2060"
 
 
 def markdown_text(text: Any) -> str:
-    """Text for a Markdown table cell or line: line breaks (which would start a heading, a list or a new
-    table row) made spaces, Markdown's special characters (the table's ``|`` among them) backslash-escaped,
-    leading, trailing and repeated spaces kept as ``&nbsp;``."""
+    """Text for a Markdown table cell or line, shown as the text it is:
+
+    - line breaks (which would start a heading, a list or a new table row) made spaces;
+    - Markdown's special characters (the table's ``|`` among them) backslash-escaped, and so is what
+      would start a block where the text starts a line (``# x`` a heading, ``1. x`` or ``- x`` a list);
+    - leading, trailing and repeated spaces kept as ``&nbsp;``, tabs as ``&#9;`` (at the start of a line,
+      either would make the line a code block);
+    - an invisible word joiner (U+2060) put into what GitHub would link by itself: after the ``:`` of
+      ``https://``, after the ``www`` of ``www.``, before the ``@`` of an e-mail address. A backslash
+      cannot do that: GitHub also links in the text once escapes are resolved.
+    """
     text = _MARKDOWN_LINE_BREAKS.sub(" ", str(text))
-    return _MARKDOWN_EDGE_SPACE.sub("&nbsp;", _MARKDOWN_SPECIAL.sub(r"\\\1", text))
+    text = _MARKDOWN_AUTOLINK.sub(WORD_JOINER, _MARKDOWN_SPECIAL.sub(r"\\\1", text))
+    text = _MARKDOWN_LINE_START.sub(lambda match: match.group() + "\\" if match.group().isdigit() else "\\" + match.group(), text)
+    return _MARKDOWN_EDGE_SPACE.sub("&nbsp;", text).replace("\t", "&#9;")
+
+
+#: Characters XML 1.0 has no place for, not even as a reference.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_XML_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "\t": "&#9;", "\n": "&#10;", "\r": "&#13;"}
+_XML_SPECIAL = re.compile("[&<>\"'\t\n\r]")
+
+
+def xml_text(text: Any) -> str:
+    """Text for an XML attribute value or element: ``& < > " '`` escaped; tabs and line breaks as character
+    references (a parser turns them into spaces in an attribute, and a carriage return into a line feed
+    anywhere); each character XML forbids (``\\x00``, ``\\x1b``, ``\\x0c``...) replaced by U+FFFD, so that
+    the document stays well-formed whatever a title or a name holds."""
+    text = _XML_FORBIDDEN.sub("\ufffd", str(text))
+    return _XML_SPECIAL.sub(lambda match: _XML_ESCAPES[match.group()], text)
 
 
 def failure_message(report: dict) -> Optional[str]:
@@ -455,6 +536,8 @@ def failure_message(report: dict) -> Optional[str]:
         "missing": f"%d of {report['expectations']['total']} expected backups are not there:",
         "stale": f"%d backups have no restore point within {duration_text(checks['max_age'])}:",
         "low_space": f"%d repositories have less than {checks['min_free_percent']} %% free space:",
+        "failed_job": "%d jobs failed in their last run:",
+        "warning_job": "%d jobs ended with a warning in their last run:",
     }
     lines = []
     for kind in _FINDING_KINDS:

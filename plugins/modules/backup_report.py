@@ -25,6 +25,8 @@ description:
   - A failure (EM's answer, an unreachable EM, a file that cannot be written) fails the task with a message that
     says why, naming the path for a file; never with the password. The client's warnings (such as for
     C(validate_certs=false)) are the task's warnings.
+  - With O(jobs), also gets each job's newest session and its tasks as M(veeam_em.rest.veeam_em_backup_session_info)
+    does, in the same EM session.
   - Builds the report as the P(veeam_em.rest.backup_report_data#filter) filter does, lays it out in each of
     O(formats) and writes only the files whose text or mode differ, each through a temporary file renamed over it.
   - A report that shows the same as the earlier one keeps the earlier file's time, so that its files stay as they are.
@@ -96,7 +98,17 @@ options:
     description: The kinds of findings that fail the role (recorded in the report's C(checks)).
     type: list
     elements: str
+    choices: [missing, stale, low_space, failed_job, warning_job]
     default: [missing, stale, low_space]
+  jobs:
+    description:
+      - Read the newest session of every job, with its tasks (with O(ids) or O(names), only of the jobs the reported
+        backups are named after, the job of the backup's name on its backup server), in this process on the
+        controller, with the connection options the module calls get; report them as C(jobs), with C(failed_job)
+        and C(warning_job) findings.
+      - With V(false), no job session is read.
+    type: bool
+    default: true
 seealso:
   - name: The backup_report role
     description: C(ansible-doc -t role veeam_em.rest.backup_report)

@@ -34,6 +34,9 @@ SCREEN = (1280, 1600)
 #: Colours of the fullness bars (report.html.j2): below 75 %, and from 90 % used.
 GREEN, RED = (0x2F, 0x9E, 0x44), (0xE0, 0x31, 0x31)
 
+#: The jobs of the emulator that have a session (all but the one that never ran).
+JOBS_THAT_RAN = [data.SQL_JOB_ID, *data.DUPLICATE_JOB_IDS, data.ESCAPE_JOB_ID, data.RUNNING_JOB_ID, data.UNICODE_JOB_ID]
+
 NAMES_THAT_NEED_CARE = [
     data.ESCAPE_BACKUP_NAME,
     data.UNICODE_BACKUP_NAME,
@@ -193,7 +196,7 @@ def test_all_backups_in_all_three_formats(em, connection, run_playbook, tmp_path
     run, dest = run_report(run_playbook, tmp_path, connection_vars(connection))
     assert run.returncode == 0, run.output
     assert sorted(path.name for path in dest.iterdir()) == ["backup_report.html", "backup_report.json", "backup_report.md"]
-    assert em.stats()["logons"] == 1, "all backups: one call of the module"
+    assert (em.stats()["logons"], em.stats()["logoffs"]) == (1, 1), "one EM session for the backups and the jobs"
 
     # JSON: grouped by server, then repository, counts and sizes as in the data set.
     report = json.loads((dest / "backup_report.json").read_text(encoding="utf-8"))
@@ -306,7 +309,7 @@ def test_selection_by_ids_and_names(em, connection, run_playbook, tmp_path):
     assert report["totals"]["backups"] == len(selected)
     assert report["missing"] == {"ids": [unknown_id], "names": [data.SPACES_BACKUP_NAME.strip()]}
     assert report["selection"] == {"all": False, "ids": ids, "names": names}
-    assert (em.stats()["logons"], em.stats()["logoffs"]) == (1, 1), "one EM session for the ids and each name"
+    assert (em.stats()["logons"], em.stats()["logoffs"]) == (1, 1), "one EM session for the ids, each name and the jobs"
 
 
 def test_twenty_ids_in_one_session(em, connection, run_playbook, tmp_path):
@@ -318,7 +321,7 @@ def test_twenty_ids_in_one_session(em, connection, run_playbook, tmp_path):
     report = json.loads((dest / "backup_report.json").read_text(encoding="utf-8"))
     assert report["totals"]["backups"] == len(known)
     assert report["missing"] == {"ids": unknown, "names": []}, "in the order given"
-    assert (em.stats()["logons"], em.stats()["logoffs"]) == (1, 1), "one module call for the 20 ids (was one each)"
+    assert (em.stats()["logons"], em.stats()["logoffs"]) == (1, 1), "one EM session for the 20 ids (was one each) and the jobs"
 
 
 EXPECTATIONS_MET = [
@@ -524,7 +527,7 @@ def test_max_age_between_two_ages_flags_the_older_and_fail_on_missing_passes(em,
     # SQL Backup's newest point is 2 h old, the ChildBackup's 30 h: 26h lies between.
     run, dest = run_report(run_playbook, tmp_path, {
         **connection_vars(connection), "backup_report_names": [data.SQL_BACKUP_NAME, data.CHILD_BACKUP_NAME],
-        "backup_report_max_age": "26h", "backup_report_fail_on": ["missing"],
+        "backup_report_max_age": "26h", "backup_report_fail_on": ["missing"], "backup_report_jobs": False,
         "backup_report_formats": ["json", "markdown", "html", "junit"]})
     assert run.returncode == 0, run.output
     assert sorted(path.name for path in dest.iterdir()) == ["backup_report.html", "backup_report.json", "backup_report.md", "backup_report.xml"]
@@ -575,7 +578,8 @@ def test_default_fail_on_fails_after_writing_every_format_naming_each_finding(em
     kinds = {}
     for finding in report["findings"]:
         kinds.setdefault(finding["kind"], set()).add(finding["id"])
-    assert kinds == {"missing": {None}, "stale": stale, "low_space": low}
+    assert kinds == {"missing": {None}, "stale": stale, "low_space": low, "failed_job": {data.SQL_JOB_ID, data.ESCAPE_JOB_ID},
+                     "warning_job": {data.DUPLICATE_JOB_IDS[1]}}
     assert data.SQL_BACKUP_ID not in stale and data.CHILD_BACKUP_ID in stale and data.SPACES_BACKUP_ID in stale
     repositories = {repository["id"]: repository for server in report["backup_servers"] for repository in server["repositories"] if repository["id"]}
     assert {repository_id for repository_id, repository in repositories.items() if repository["low_space"]} == low
@@ -585,16 +589,19 @@ def test_default_fail_on_fails_after_writing_every_format_naming_each_finding(em
     assert message.splitlines()[0] == "1 of 1 expected backups are not there:"
     assert f"{len(stale)} backups have no restore point within 26h:" in message.splitlines()
     assert "2 repositories have less than 41 % free space:" in message.splitlines()
-    for finding in report["findings"]:
+    failing = [finding for finding in report["findings"] if not finding["kind"].endswith("_job")]
+    for finding in failing:
         assert f"- {finding['message']}" in message.splitlines()
-    assert len([line for line in message.splitlines() if line.startswith("- ")]) == len(report["findings"])
+    assert len([line for line in message.splitlines() if line.startswith("- ")]) == len(failing), "job findings fail only when in fail_on"
+    assert "in their last run" not in message
 
     suites = JUnitXml.fromfile(str(dest / "backup_report.xml"))
     failures = [result for suite in suites for case in suite for result in case.result if isinstance(result, Failure)]
     assert len(failures) == len(report["findings"]) == suites.failures
     assert sorted(failure.type for failure in failures) == sorted(finding["kind"] for finding in report["findings"])
     judged = [backup_id for backup_id in em.backup_ids() if em.data.backups[backup_id].backup_type != "ParentBackup"]
-    assert {suite.name: suite.tests for suite in suites} == {"expectations": 1, "freshness": len(judged), "capacity": len(em.data.repositories)}
+    assert {suite.name: suite.tests for suite in suites} == {"expectations": 1, "freshness": len(judged), "capacity": len(em.data.repositories),
+                                                             "jobs": len(JOBS_THAT_RAN)}
     page = Page((dest / "backup_report.html").read_text(encoding="utf-8"))
     assert {row["attrs"]["data-backup-id"] for row in page.with_class("stale")} == stale
     assert len(page.with_class("low-space")) == len(low)
@@ -661,6 +668,7 @@ def test_module_defaults_for_the_module_and_a_second_run_changes_nothing(em, con
     assert set(files) == {"backup_report.md", "backup_report.json", "backup_report.html", "backup_report.xml"}
     report = json.loads(files["backup_report.json"])
     assert report["totals"]["backups"] == len(em.data.backups) and report["findings"]
+    assert len(report["jobs"]) == len(JOBS_THAT_RAN), "with each job's last run (backup_report_jobs: true by default)"
 
     second = run_playbook("backup_report_module_defaults.yml", role_vars)
     assert second.returncode == 0, second.output
@@ -671,7 +679,7 @@ def test_module_defaults_for_the_module_and_a_second_run_changes_nothing(em, con
     assert recap_changed(retitled.output) > 0
     again = json.loads((dest / "backup_report.json").read_text())
     assert again["title"] == "Another title" and again["generated_at"] >= report["generated_at"]
-    assert em.stats()["logons"] == 3
+    assert em.stats()["logons"] == 3, "each run: one EM session for the backups and the jobs"
 
 
 def test_the_time_the_data_was_read_stays_in_the_result(em, connection, run_playbook, tmp_path):
@@ -727,7 +735,8 @@ def test_text_from_em_is_never_templated_and_escaped_in_every_format(em, connect
     try:
         run, dest = run_report(run_playbook, tmp_path, {
             **connection_vars(connection), "backup_report_max_age": "26h", "backup_report_min_free_percent": 41,
-            "backup_report_fail_on": ["stale", "low_space"], "backup_report_formats": ["json", "markdown", "html", "junit"]})
+            "backup_report_fail_on": ["stale", "low_space"], "backup_report_formats": ["json", "markdown", "html", "junit"],
+            "backup_report_jobs": False})
     finally:
         em.data.backups.update(saved)
         em.data.repositories[repository.id], em.data.backup_servers[server.id] = repository, server
@@ -798,3 +807,96 @@ def test_a_second_run_with_backups_listed_in_another_order_changes_nothing(em, c
     assert second.returncode == 0, second.output
     assert recap_changed(second.output) == 0, second.output
     assert {path.name: path.read_bytes() for path in dest.iterdir()} == files
+
+
+# --- jobs (issue 21) ----------------------------------------------------------------------
+def session_requests(em) -> list:
+    """The requests that read jobs, job sessions or task sessions."""
+    return [entry for entry in em.request_log()
+            if re.search(r"(^|&)type=(Job|BackupJobSession|BackupTaskSession)(&|$)", entry["query"] or "")
+            or re.search(r"/(jobs|backupSessions|backupTaskSessions)\b", entry["path"], re.IGNORECASE)]
+
+
+def test_jobs_in_every_format_failing_only_on_failed_job(em, connection, run_playbook, tmp_path):
+    pwned = Path("veeam_em_pwned_by_reason")
+    run, dest = run_report(run_playbook, tmp_path, {
+        **connection_vars(connection), "backup_report_fail_on": ["failed_job"], "backup_report_formats": ["json", "markdown", "html", "junit"]})
+    assert not pwned.exists() and not (tmp_path / pwned).exists(), "EM's reason ran a command on the controller"
+    assert run.returncode != 0 and run.result["failed"], run.output
+
+    # JSON: the newest session of every job that ran, with its tasks, as the module returns them.
+    report = json.loads((dest / "backup_report.json").read_text(encoding="utf-8"))
+    assert report == run.result["backup_report_result"]["report"]
+    jobs = {session["job"]["id"]: session for session in report["jobs"]}
+    assert sorted(jobs) == sorted(JOBS_THAT_RAN) and len(report["jobs"]) == len(JOBS_THAT_RAN)
+    sql = jobs[data.SQL_JOB_ID]
+    assert (sql["result"], sql["is_retry"], sql["backup_server"]["name"]) == ("Failed", True, data.SQL_SERVER_NAME), "the failed retry is the newest"
+    assert [(task["vm_name"], task["result"], task["reason"]) for task in sql["tasks"]] == [(data.VM_WEB, "Failed", data.RETRY_REASON)]
+    running = jobs[data.RUNNING_JOB_ID]
+    assert (running["result"], running["end_time_utc"]) == (None, None)
+    assert {task["reason"] for task in jobs[data.ESCAPE_JOB_ID]["tasks"]} == {data.MARKUP_REASON, data.TEMPLATE_REASON}, "EM's text exactly"
+    assert set(report["jobs"][0]) == {"id", "uid", "name", "job", "job_type", "backup_server", "creation_time_utc", "end_time_utc", "state",
+                                      "result", "progress", "is_retry", "href", "tasks"}
+    findings = [(finding["kind"], finding["id"]) for finding in report["findings"]]
+    assert sorted(findings) == sorted([("failed_job", data.SQL_JOB_ID), ("failed_job", data.ESCAPE_JOB_ID),
+                                       ("warning_job", data.DUPLICATE_JOB_IDS[1])])
+    assert (report["totals"]["jobs"], report["totals"]["failed_jobs"], report["totals"]["warning_jobs"]) == (6, 2, 1)
+    assert not [entry for entry in session_requests(em) if entry["method"] == "GET" and entry["path"] != "/api/query"], "no GET per session"
+
+    # The play fails for the failed jobs, naming each VM's reason; the warning is reported, not failed on.
+    message = run.result["msg"]
+    assert message.splitlines()[0] == "2 jobs failed in their last run:"
+    assert data.RETRY_REASON in message and data.TEMPLATE_REASON in message and "warning" not in message
+
+    # Markdown: one row per job, EM's text escaped on one line.
+    markdown = (dest / "backup_report.md").read_text(encoding="utf-8")
+    assert "## Jobs: 6 jobs, 2 failed, 1 with a warning\n" in markdown
+    rows = [line for line in markdown.split("## Jobs:", 1)[1].split("\n## ", 1)[0].splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 1 + len(JOBS_THAT_RAN)
+    assert "<script>" not in markdown and "\\<script\\>alert('x')\\</script\\>" in markdown
+    assert "{{ lookup('pipe', 'touch veeam\\_em\\_pwned\\_by\\_reason') }} {{ 7\\*7 }} \\| line one line two" in markdown
+    assert any(row.startswith("| ⏳ running |") and "| running |" in row for row in rows)
+
+    # HTML: the section, every reason escaped and shown exactly.
+    html = (dest / "backup_report.html").read_text(encoding="utf-8")
+    assert_self_contained(html)
+    page = Page(html)
+    assert [row["attrs"]["data-job-id"] for row in page.with_attribute("data-job-id")] == [session["job"]["id"] for session in report["jobs"]]
+    assert {data.MARKUP_REASON, data.TEMPLATE_REASON, data.RETRY_REASON} <= {element["text"] for element in page.with_class("reason")}
+
+    # JUnit: one case per job, failing for its finding.
+    suites = JUnitXml.fromfile(str(dest / "backup_report.xml"))
+    cases = [case for suite in suites if suite.name == "jobs" for case in suite]
+    assert len(cases) == len(JOBS_THAT_RAN) and {case.classname for case in cases} == {"backup_report.jobs"}
+    failed = sorted((result.type, case.name) for case in cases for result in case.result if isinstance(result, Failure))
+    assert [kind for kind, _name in failed] == ["failed_job", "failed_job", "warning_job"]
+    assert f"job {data.SQL_BACKUP_NAME} on {data.SQL_SERVER_NAME} ({data.SQL_JOB_ID})" in [name for _kind, name in failed]
+
+
+def test_jobs_do_not_fail_the_play_by_default_and_are_not_read_when_off(em, connection, run_playbook, tmp_path):
+    run, dest = run_report(run_playbook, tmp_path, {**connection_vars(connection), "backup_report_formats": ["json"]})
+    assert run.returncode == 0, run.output
+    assert [finding["kind"] for finding in run.result["backup_report_result"]["findings"]] == ["failed_job", "failed_job", "warning_job"]
+    assert session_requests(em)
+
+    em.reset_stats()
+    off, _dest = run_report(run_playbook, tmp_path, {**connection_vars(connection), "backup_report_formats": ["json", "markdown", "junit"],
+                                                     "backup_report_jobs": False})
+    assert off.returncode == 0, off.output
+    assert session_requests(em) == [], "no job or session read"
+    report = off.result["backup_report_result"]["report"]
+    assert (report["jobs"], report["checks"]["jobs"], report["findings"]) == (None, False, [])
+    assert "## Jobs" not in (dest / "backup_report.md").read_text(encoding="utf-8")
+    assert "jobs" not in {suite.name for suite in JUnitXml.fromfile(str(dest / "backup_report.xml"))}
+    assert em.stats()["logons"] == 1, "one EM session, for the backups only"
+
+
+def test_jobs_of_the_selected_backups_only(em, connection, run_playbook, tmp_path):
+    # One of the two Exchange Backups by id, SQL Backup by name: their jobs, not the other Exchange job.
+    exchange = em.data.backups[data.DUPLICATE_BACKUP_IDS[1]]
+    run, _dest = run_report(run_playbook, tmp_path, {**connection_vars(connection), "backup_report_ids": [exchange.id],
+                                                     "backup_report_names": [data.SQL_BACKUP_NAME], "backup_report_formats": ["json"]})
+    assert run.returncode == 0, run.output
+    report = run.result["backup_report_result"]["report"]
+    assert [session["job"]["id"] for session in report["jobs"]] == [em.data.job_of_backup(exchange).id, data.SQL_JOB_ID]
+    assert [session["job"]["id"] for session in report["jobs"]] == [data.DUPLICATE_JOB_IDS[1], data.SQL_JOB_ID]

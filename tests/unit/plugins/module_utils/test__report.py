@@ -6,7 +6,9 @@ returns them: grouping, counts, expectations, freshness, free space, findings, t
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
+from xml.etree import ElementTree
 
 import pytest
 
@@ -21,10 +23,14 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._report import (
     earlier_marker,
     failure_message,
     format_time,
+    jobs_of_backups,
+    WORD_JOINER,
     low_space_repositories,
+    markdown_text,
     report_result,
     stale_backups,
     utc_moment,
+    xml_text,
 )
 
 NOW = datetime(2026, 11, 30, 12, 0, 0, tzinfo=timezone.utc)
@@ -225,7 +231,7 @@ def test_health_in_the_report_ages_stale_and_findings_in_order():
     assert (backups["orphan"]["stale"], backups["orphan"]["age"]) == (False, "30 min")
     assert [(finding["kind"], finding["name"]) for finding in report["findings"]] == [
         ("missing", "nothing here"), ("stale", "   spaced  "), ("stale", "alpha"), ("stale", "child"), ("low_space", "full")]
-    assert report["checks"] == {"max_age": "26h", "max_age_seconds": 93600, "min_free_percent": 41, "fail_on": ["stale"]}
+    assert report["checks"] == {"max_age": "26h", "max_age_seconds": 93600, "min_free_percent": 41, "jobs": False, "fail_on": ["stale"]}
     assert (report["totals"]["stale"], report["totals"]["low_space"]) == (3, 1)
     assert report["expectations"] == {"total": 1, "met": 0, "unmet": 1, "results": check_expectations(every_backup(), expect)}
     assert report["backup_servers"][0]["repositories"][1]["stale_count"] == 1
@@ -286,3 +292,155 @@ def test_the_failure_message_lists_the_kinds_in_fail_on():
         "1 repositories have less than 41 % free space:",
         f"- repository 'full' ({REPO_FULL['id']}): 0.0 % free (0.00 Bytes of 10.00 TB), less than 41 %"]
     assert failure_message(report_of(every_backup(), {"fail_on": []})) is None
+
+
+# --- layout: Markdown and XML text ----------------------------------------------------------
+def shown(markdown: str) -> str:
+    """The text a Markdown line shows: backslash escapes resolved, the report's entities and word joiners taken out."""
+    return re.sub(r"\\(.)", r"\1", markdown.replace(WORD_JOINER, "")).replace("&nbsp;", " ").replace("&#9;", "\t")
+
+
+@pytest.mark.parametrize("text, markdown", [
+    ("# heading", "\\# heading"),
+    ("###### six", "\\###### six"),
+    ("1. list", "1\\. list"),
+    ("123456789) list", "123456789\\) list"),
+    ("- item", "\\- item"),
+    ("+ item", "\\+ item"),
+    ("* item", "\\* item"),
+    ("> quote", "\\> quote"),
+    ("===", "\\==="),
+    ("---", "\\---"),
+    ("| a | b |", "\\| a \\| b \\|"),
+    ("```fence", "\\`\\`\\`fence"),
+    ("~~~fence", "\\~\\~\\~fence"),
+    ("    indented code", "&nbsp;&nbsp;&nbsp;&nbsp;indented code"),
+    ("\tcode", "&#9;code"),
+    ("[x]: https://example.com", "\\[x\\]: https:\u2060//example.com"),
+    ("Kind 1. # - not at the start", "Kind 1. # - not at the start"),
+    ("10.0.0.15", "10.0.0.15"),
+    ("-x #1 +y", "-x #1 +y"),
+    ("####### seven", "####### seven"),
+    ("#", "\\#"),
+    ("2)", "2\\)"),
+])
+def test_markdown_text_starts_no_block(text, markdown):
+    assert markdown_text(text) == markdown
+    assert shown(markdown) == text
+
+
+@pytest.mark.parametrize("text, markdown", [
+    ("see https://em.example.com:9398/api?x=1 now", "see https:\u2060//em.example.com:9398/api?x=1 now"),
+    ("HTTP://EXAMPLE.COM and ftp://files.example.com", "HTTP:\u2060//EXAMPLE.COM and ftp:\u2060//files.example.com"),
+    ("www.example.com/help", "www\u2060.example.com/help"),
+    ("(WWW.example.com)", "(WWW\u2060.example.com)"),
+    ("mail ops@example.com", "mail ops\u2060@example.com"),
+    ("mailto:ops-team@example.com", "mailto:ops-team\u2060@example.com"),
+    ("a_b@example.com", "a\\_b\u2060@example.com"),
+])
+def test_markdown_text_links_no_url(text, markdown):
+    """GitHub links these by themselves, also after escapes are resolved: a word joiner (invisible) breaks them."""
+    assert markdown_text(text) == markdown
+    assert shown(markdown) == text
+    unjoined = markdown.replace("\\", "")
+    assert not re.search(r"://|\bwww\.|[0-9A-Za-z]@", unjoined, re.IGNORECASE)
+
+
+@pytest.mark.parametrize("text, xml", [
+    ("two\nlines", "two&#10;lines"),
+    ("tab\there", "tab&#9;here"),
+    ("cr\r\nlf", "cr&#13;&#10;lf"),
+    ("<a href=\"x\">'&'</a>", "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"),
+    ("esc\x1b[31m form\x0cfeed nul\x00 \ud800 \uffff", "esc\ufffd[31m form\ufffdfeed nul\ufffd \ufffd \ufffd"),
+])
+def test_xml_text_keeps_breaks_and_tabs_and_replaces_what_xml_forbids(text, xml):
+    assert xml_text(text) == xml
+    document = f'<case name="{xml_text(text)}">{xml_text(text)}</case>'.encode("utf-8", "surrogatepass")
+    element = ElementTree.fromstring(document)
+    expected = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\uffff]", "\ufffd", text)
+    assert element.get("name") == element.text == expected
+
+
+# --- repositories and backup servers whose ids are not UUIDs --------------------------------
+def test_repositories_without_uuid_ids_stay_apart_with_their_findings():
+    """EM's links to them end in no UUID: id None, href and name kept (see _normalize)."""
+    cramped = {"id": None, "name": "Repo", "href": "https://em/api/repositories/repo-1", "kind": "# Kind", "capacity": 100, "free_space": 1}
+    roomy = {"id": None, "name": "Repo", "href": "https://em/api/repositories/repo-2", "kind": "1. Kind", "capacity": 100, "free_space": 90}
+    odd_server = {"id": None, "name": "vbr-odd", "href": "https://em/api/backupServers/odd", "version": None, "port": None, "description": None}
+    roomy_elsewhere = {**roomy, "href": "https://em-alias:9398/api/repositories/repo-2"}
+    backups = [backup(1, "one", repository=cramped), backup(2, "two", repository=roomy), backup(3, "three", repository=None),
+               backup(4, "four", repository=roomy, server=odd_server), backup(5, "five", repository=roomy_elsewhere)]
+    assert [finding["message"] for finding in low_space_repositories(backups, 10)] == [
+        "repository 'Repo' (https://em/api/repositories/repo-1): 1.0 % free (1.00 Bytes of 100.00 Bytes), less than 10 %"]
+    report = report_of(backups, {"min_free_percent": 10})
+    assert report["totals"]["repositories"] == 2 and report["totals"]["backup_servers"] == 2
+    groups = {server["name"]: [(group["name"], group["no_repository"], [item["name"] for item in group["backups"]], group["low_space"])
+                               for group in server["repositories"]] for server in report["backup_servers"]}
+    assert groups == {
+        "vbr-a": [("Repo", False, ["one"], True), ("Repo", False, ["five", "two"], False), ("No repository", True, ["three"], None)],
+        "vbr-odd": [("Repo", False, ["four"], False)],
+    }, "repo-1 sorts before repo-2 by href"
+    assert [(finding["kind"], finding["name"]) for finding in report["findings"]] == [("low_space", "Repo")]
+    listed_later = report_of(list(reversed(backups)), {"min_free_percent": 10})
+    assert listed_later == report, "the same report whatever EM's order"
+
+
+# --- jobs -----------------------------------------------------------------------------------
+def task(vm_name: str, result: str | None = "Success", reason: str = "") -> dict:
+    return {"id": f"t-{vm_name}", "vm_name": vm_name, "state": "Completed" if result else "InProgress", "result": result, "reason": reason,
+            "creation_time_utc": "2026-11-30T09:00:47Z", "end_time_utc": "2026-11-30T09:03:47Z" if result else None, "total_size": 1}
+
+
+def session(number: int, job_name: str, result: str | None, server: dict | None = None, tasks=(), hours_ago: float = 3, retry=False) -> dict:
+    """A job session as _sessions.job_sessions returns it (with tasks); on SERVER_A unless told."""
+    server = server or SERVER_A
+    job_id = f"90000000-0000-4000-8000-{number:012d}"
+    start = format_time(NOW - timedelta(hours=hours_ago))
+    return {"id": f"91000000-0000-4000-8000-{number:012d}", "uid": "u", "name": f"{job_name}@{start}",
+            "job": {"id": job_id, "name": job_name, "href": f"https://em/api/jobs/{job_id}"}, "job_type": "Backup",
+            "backup_server": {"id": server["id"], "name": server["name"], "href": "h"}, "creation_time_utc": start,
+            "end_time_utc": None if result is None else format_time(NOW - timedelta(hours=hours_ago - 0.5)), "state": "Stopped",
+            "result": result, "progress": 100, "is_retry": retry, "href": "h", "tasks": list(tasks)}
+
+
+def every_session() -> list[dict]:
+    return [
+        session(1, "alpha", "Failed", SERVER_B, [task("db01", "Failed", "Error: <b>snapshot</b> | timed out\nretry"), task("web01")], retry=True),
+        session(2, "beta", "Success", SERVER_B, [task("app01")]),
+        session(3, "child", "Warning", tasks=[task("db02", "Warning", "CBT disabled")]),
+        session(4, "Parent", None, tasks=[task("vm9", None)]),
+    ]
+
+
+def test_jobs_in_the_report_with_failed_and_warning_findings():
+    report = build_report({"backups": every_backup(), "missing_ids": [], "missing_names": [], "jobs": every_session()}, SETTINGS, NOW)
+    assert report["jobs"] == every_session() and report["checks"]["jobs"] is True
+    assert (report["totals"]["jobs"], report["totals"]["failed_jobs"], report["totals"]["warning_jobs"]) == (4, 1, 1)
+    jobs = [finding for finding in report["findings"] if finding["kind"].endswith("_job")]
+    assert [(finding["kind"], finding["name"], finding["session"]) for finding in jobs] == [
+        ("failed_job", "alpha", "91000000-0000-4000-8000-000000000001"), ("warning_job", "child", "91000000-0000-4000-8000-000000000003")]
+    assert jobs[0]["message"].startswith("job 'alpha' on Vbr-B: Failed in the run started ")
+    assert 'db01: Failed: "Error: <b>snapshot</b> | timed out\nretry"' in jobs[0]["message"]
+    assert [finding["kind"] for finding in report["findings"]][-2:] == ["failed_job", "warning_job"], "after the backups' findings"
+    message = failure_message(build_report({"backups": every_backup(), "missing_ids": [], "missing_names": [], "jobs": every_session()},
+                                           {**SETTINGS, "fail_on": ["failed_job", "warning_job"]}, NOW))
+    lines = message.splitlines()
+    assert lines[0] == "1 jobs failed in their last run:" and lines[1].startswith("- job 'alpha' on Vbr-B: Failed")
+    assert lines[-2:] == ["1 jobs ended with a warning in their last run:", f"- {jobs[1]['message']}"]
+    assert failure_message(report).startswith("3 backups have no restore point"), "the default fail_on leaves jobs out"
+    assert "failed_job" not in failure_message(report) and "job 'alpha'" not in failure_message(report)
+
+
+def test_without_jobs_read_the_report_has_no_jobs_and_no_job_findings():
+    report = report_of(every_backup())
+    assert report["jobs"] is None and report["checks"]["jobs"] is False
+    assert (report["totals"]["jobs"], report["totals"]["failed_jobs"], report["totals"]["warning_jobs"]) == (0, 0, 0)
+    assert not [finding for finding in report["findings"] if finding["kind"].endswith("_job")]
+
+
+def test_the_jobs_of_backups_are_named_after_them_on_their_server():
+    backups = every_backup()
+    sessions = every_session() + [session(5, "alpha", "Failed", SERVER_A), session(6, "gamma", "Failed", SERVER_B)]
+    chosen = jobs_of_backups(sessions, [backup for backup in backups if backup["name"] in ("alpha", "child")])
+    assert [(item["job"]["name"], item["backup_server"]["name"]) for item in chosen] == [("alpha", "Vbr-B"), ("child", "vbr-a")]
+    assert jobs_of_backups(sessions, []) == []
