@@ -620,11 +620,10 @@ def test_health_settings_are_checked_before_any_request(em, connection, run_play
 
 def test_max_age_takes_the_forms_of_the_filter(em, connection, run_playbook, tmp_path):
     # Whole seconds, as a number or as text, as veeam_em.rest.stale_backups takes them.
-    by_duration, _dest = run_report(run_playbook, tmp_path, {**connection_vars(connection), "backup_report_max_age": "26h",
-                                                             "backup_report_fail_on": [], "backup_report_formats": ["json"]})
+    settings = {**connection_vars(connection), "backup_report_fail_on": [], "backup_report_formats": ["json"], "backup_report_jobs": False}
+    by_duration, _dest = run_report(run_playbook, tmp_path, {**settings, "backup_report_max_age": "26h"})
     for seconds in (93600, "93600"):
-        run, _dest = run_report(run_playbook, tmp_path, {**connection_vars(connection), "backup_report_max_age": seconds,
-                                                         "backup_report_fail_on": [], "backup_report_formats": ["json"]})
+        run, _dest = run_report(run_playbook, tmp_path, {**settings, "backup_report_max_age": seconds})
         assert run.returncode == 0, run.output
         findings = run.result["backup_report_result"]["findings"]
         assert [finding["id"] for finding in findings] == [finding["id"] for finding in by_duration.result["backup_report_result"]["findings"]]
