@@ -899,3 +899,13 @@ def test_jobs_of_the_selected_backups_only(em, connection, run_playbook, tmp_pat
     report = run.result["backup_report_result"]["report"]
     assert [session["job"]["id"] for session in report["jobs"]] == [em.data.job_of_backup(exchange).id, data.SQL_JOB_ID]
     assert [session["job"]["id"] for session in report["jobs"]] == [data.DUPLICATE_JOB_IDS[1], data.SQL_JOB_ID]
+
+
+def test_a_title_with_characters_xml_forbids_gives_well_formed_junit(em, connection, run_playbook, tmp_path):
+    title = "Nightly\x1b[31m report\x0c of \x00EM\tone"
+    run, dest = run_report(run_playbook, tmp_path, {**connection_vars(connection), "backup_report_title": title,
+                                                    "backup_report_formats": ["junit", "json"], "backup_report_jobs": False})
+    assert run.returncode == 0, run.output
+    suites = JUnitXml.fromfile(str(dest / "backup_report.xml"))  # a parse error if the XML were not well-formed
+    assert suites.name == "Nightly\ufffd[31m report\ufffd of \ufffdEM\tone", "forbidden characters replaced, the tab kept"
+    assert json.loads((dest / "backup_report.json").read_text(encoding="utf-8"))["title"] == title
