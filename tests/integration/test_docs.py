@@ -92,8 +92,10 @@ def test_role_documents_the_health_variables(ansible_env):
                              env=ansible_env, capture_output=True, text=True, timeout=120, check=False)
     assert process.returncode == 0, process.stderr
     options = json.loads(process.stdout)["veeam_em.rest.backup_report"]["entry_points"]["main"]["options"]
-    assert {"backup_report_max_age", "backup_report_min_free_percent", "backup_report_fail_on"} <= set(options)
-    assert options["backup_report_fail_on"]["choices"] == options["backup_report_fail_on"]["default"] == ["missing", "stale", "low_space"]
+    assert {"backup_report_max_age", "backup_report_min_free_percent", "backup_report_fail_on", "backup_report_jobs"} <= set(options)
+    assert options["backup_report_fail_on"]["choices"] == ["missing", "stale", "low_space", "failed_job", "warning_job"]
+    assert options["backup_report_fail_on"]["default"] == ["missing", "stale", "low_space"], "job findings fail a play only when asked"
+    assert options["backup_report_jobs"]["default"] is True
     assert "junit" in options["backup_report_formats"]["choices"]
 
 
