@@ -9,7 +9,8 @@ against a hand-written ``ansible.builtin.uri`` playbook and against plain
 the floor; normalization against ``ElementTree`` and bare expat; the emulator's own
 time per request; each backup's latest restore point against every restore point
 (10,000 backups, 300,000 points) and the backup_report role's health checks over
-them; each job's newest session against every session (1,000 jobs, 30,000 sessions) and
+them and their jobs' newest sessions, beside its data as module tasks; each job's newest
+session against every session (1,000 jobs, 30,000 sessions) and
 the request counts of the job-session cost bounds. Each time is the median of several runs,
 with min and max; ratios compare figures of the same run. See bench/README.md.
 """
