@@ -9,7 +9,8 @@ against a hand-written ``ansible.builtin.uri`` playbook and against plain
 the floor; normalization against ``ElementTree`` and bare expat; the emulator's own
 time per request; each backup's latest restore point against every restore point
 (10,000 backups, 300,000 points) and the backup_report role's health checks over
-them; each job's newest session against every session (1,000 jobs, 30,000 sessions) and
+them and their jobs' newest sessions, beside its data as module tasks; each job's newest
+session against every session (1,000 jobs, 30,000 sessions) and
 the request counts of the job-session cost bounds. Each time is the median of several runs,
 with min and max; ratios compare figures of the same run. See bench/README.md.
 """
@@ -363,8 +364,9 @@ def bench_listing_task(em: Emulator, env: dict[str, str], runs: int) -> dict:
     return summary([run_playbook("round_trip.yml", em, env, case="listing")["Module listing every backup"] for _run in range(runs)])
 
 
-#: The restore-point data set: backups, daily points each (19 in 20 backups have one in the last day).
-POINT_BACKUPS, POINTS_PER_BACKUP = 10_000, 30
+#: The restore-point data set: backups, daily points each (19 in 20 backups have one in the last day);
+#: a job for each generated backup (named after it), with daily runs of 2 VMs each, for the role's jobs.
+POINT_BACKUPS, POINTS_PER_BACKUP, POINT_JOB_SESSIONS = 10_000, 30, 3
 
 
 def module_process(em: Emulator, env: dict[str, str], options: dict, module: Path = MODULE, returned: str = "backups") -> dict:
@@ -411,13 +413,15 @@ def bench_restore_points(em: Emulator, env: dict[str, str], runs: int, all_point
 
 
 def bench_role_health(em: Emulator, env: dict[str, str], runs: int) -> dict:
-    """The backup_report role over every backup, both health checks, all four formats, beside the
-    module task with latest_restore_point over the same backups (alone, and with the role's
-    expand), in the same run: wall time of the role's whole ansible-playbook run (a first run
+    """The backup_report role over every backup, both health checks, all four formats, every job's
+    newest session with its tasks, beside its data: the module task with latest_restore_point over
+    the same backups (alone, and with the role's expand) and the session module task reading every
+    job's newest session with its tasks, in the same run: wall time of the role's whole ansible-playbook run (a first run
     into an empty directory, then a second with the data unchanged, which must change nothing),
     and the peak RSS of the controller during the role and during the module's playbook."""
     figures: dict[str, list[float]] = {key: [] for key in (
-        "first", "second", "first_rss", "second_rss", "module_task", "module_play", "module_rss", "role_data_task")}
+        "first", "second", "first_rss", "second_rss", "module_task", "module_play", "module_rss", "role_data_task",
+        "session_task", "data_tasks")}
     requests_made = 0
     for _run in range(runs):
         module = run_playbook_measured("restore_points.yml", em, env, case="latest")
@@ -426,6 +430,9 @@ def bench_role_health(em: Emulator, env: dict[str, str], runs: int) -> dict:
         figures["module_rss"].append(module["peak_rss_mb"])
         role_data = run_playbook_measured("restore_points.yml", em, env, case="role_data")
         figures["role_data_task"].append(role_data["tasks"]["Module as the backup_report role calls it"])
+        sessions = run_playbook_measured("restore_points.yml", em, env, case="job_sessions")
+        figures["session_task"].append(sessions["tasks"]["Module with each job's newest session and its tasks"])
+        figures["data_tasks"].append(figures["module_task"][-1] + figures["session_task"][-1])
         with tempfile.TemporaryDirectory() as dest:
             em.reset_stats()
             role = run_playbook_measured("backup_report.yml", em, env, report_dest=dest)
@@ -447,7 +454,10 @@ def bench_role_health(em: Emulator, env: dict[str, str], runs: int) -> dict:
             "peak_rss_mb": summary(figures["first_rss"]), "second_run_peak_rss_mb": summary(figures["second_rss"]),
             "module_task_seconds": summary(figures["module_task"]), "module_playbook_seconds": summary(figures["module_play"]),
             "module_peak_rss_mb": summary(figures["module_rss"]), "role_data_task_seconds": summary(figures["role_data_task"]),
-            "requests": requests_made,
+            "session_task_seconds": summary(figures["session_task"]), "data_tasks_seconds": summary(figures["data_tasks"]),
+            "requests": requests_made, "jobs": len(em.data.jobs), "job_sessions": len(em.data.job_sessions),
+            "role_vs_data_tasks": ratios(figures["first"], figures["data_tasks"]),
+            "second_vs_data_tasks": ratios(figures["second"], figures["data_tasks"]),
             "role_vs_module_task": ratios(figures["first"], figures["module_task"]),
             "role_vs_role_data_task": ratios(figures["first"], figures["role_data_task"]),
             "role_vs_module_playbook": ratios(figures["first"], figures["module_play"]),
@@ -504,9 +514,18 @@ def main() -> int:
     parser.add_argument("--all-points-runs", type=int, default=1,
                         help="runs of the slow task that reads all 300,000 restore points (default 1)")
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "results.json")
+    parser.add_argument("--only-role", action="store_true",
+                        help="only section 7 (the role beside its data), printed, not written to --output")
     options = parser.parse_args()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(COLLECTIONS), os.environ.get("PYTHONPATH", "")])}
     fixed = len(build_dataset(0).backups)
+    points_emulator = {"bulk": POINT_BACKUPS - fixed, "bulk_restore_points": POINTS_PER_BACKUP,
+                       "bulk_jobs": POINT_BACKUPS - fixed, "bulk_job_sessions": POINT_JOB_SESSIONS}
+    if options.only_role:
+        with tempfile.TemporaryDirectory() as state_dir, \
+                Emulator(state_dir, username=USERNAME, password=PASSWORD, **points_emulator) as points:
+            print_role(bench_role_health(points, env, options.runs))
+        return 0
     with tempfile.TemporaryDirectory() as state_dir, ExitStack() as stack:
         emulators = {size: stack.enter_context(Emulator(state_dir, username=USERNAME, password=PASSWORD, bulk=size - fixed))
                      for size in (50, 1000, 10_000)}
@@ -521,8 +540,7 @@ def main() -> int:
             "parsing": bench_parsing(big, options.runs),
             "in_process_listing": bench_in_process(big, options.runs),
         }
-        with Emulator(state_dir, username=USERNAME, password=PASSWORD, bulk=POINT_BACKUPS - fixed,
-                      bulk_restore_points=POINTS_PER_BACKUP) as points:
+        with Emulator(state_dir, username=USERNAME, password=PASSWORD, **points_emulator) as points:
             results["restore_points"] = bench_restore_points(points, env, options.runs, options.all_points_runs)
             results["role_health"] = bench_role_health(points, env, options.runs)
         results["job_sessions"] = bench_job_sessions(state_dir, env, options.runs)
@@ -594,8 +612,13 @@ def print_restore_points(points: dict, role: dict) -> None:
     print(f"   {'module task time (s, median)':<34} {tasks['all_points']['median']:>22.2f} {tasks['latest']['median']:>22.2f}   {ratios['task_time']:.3f}")
     print(f"   {'module process peak RSS (MB)':<34} {every['peak_rss_mb']:>22.0f} {latest['peak_rss_mb']:>22.0f}   {ratios['peak_rss']:.3f}")
     print(f"   {'module process wall time (s)':<34} {every['seconds']:>22.2f} {latest['seconds']:>22.2f}")
-    print("\n7. Role backup_report over those backups, max_age 26h, min_free_percent 41, all four formats,"
-          " beside the module task with latest_restore_point (target: role / module task <= 2)")
+    print_role(role)
+
+
+def print_role(role: dict) -> None:
+    print(f"\n7. Role backup_report over those backups and {role['jobs']:,} jobs ({role['job_sessions']:,} sessions), max_age 26h,"
+          " min_free_percent 41, all four formats, beside its data: the module task with latest_restore_point and"
+          " the session module task (target: role / data tasks <= 2)")
     rows = [
         ("role: ansible-playbook wall time, 1st run", role["seconds"], "s",
          f"{role['requests']} requests; slowest task: {role['slowest_task']} ({role['slowest_task_seconds']:.1f} s)"),
@@ -603,8 +626,12 @@ def print_restore_points(points: dict, role: dict) -> None:
          f"2nd / 1st = {role['second_vs_first']['median']:.2f}"),
         ("module task, latest_restore_point", role["module_task_seconds"], "s", ""),
         ("module task, as the role calls it (+expand)", role["role_data_task_seconds"], "s", "expand: [repository, backup_server]"),
+        ("session module task, newest + tasks", role["session_task_seconds"], "s", "veeam_em_backup_session_info, tasks: true"),
+        ("data tasks: backup + session module tasks", role["data_tasks_seconds"], "s", "summed per run"),
         ("module: ansible-playbook wall time", role["module_playbook_seconds"], "s", ""),
-        ("ROLE / MODULE TASK (latest_restore_point)", role["role_vs_module_task"], "x", "target <= 2"),
+        ("ROLE / DATA TASKS (backups + sessions)", role["role_vs_data_tasks"], "x", "target <= 2"),
+        ("role 2nd run / data tasks", role["second_vs_data_tasks"], "x", ""),
+        ("role / module task (latest_restore_point)", role["role_vs_module_task"], "x", ""),
         ("role / module task as the role calls it", role["role_vs_role_data_task"], "x", ""),
         ("role / module's ansible-playbook", role["role_vs_module_playbook"], "x", ""),
         ("controller peak RSS, role (1st run)", role["peak_rss_mb"], "MB",
