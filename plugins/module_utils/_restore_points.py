@@ -35,6 +35,10 @@ _EPOCH = datetime(1, 1, 1, tzinfo=timezone.utc)
 #: The earliest moment EM takes in a filter: it answers HTTP 400 to a year before 1000.
 EARLIEST = datetime(1000, 1, 1, tzinfo=timezone.utc)
 
+#: ``batches(keys still without an item)``: the batches to ask about in a round (None: every key at once).
+Batches = Callable[[list[str]], Iterable[Optional[list[str]]]]
+#: ``newest_of(batch or None, bound or None)``: the newest item since the bound of each key of the batch.
+NewestOf = Callable[[Optional[list[str]], Optional[datetime]], dict[str, dict[str, Any]]]
 #: ``points_of(backup UIDs or None for every backup, bound or None)``: (backup id, point) pairs.
 PointsOf = Callable[[Optional[list], Optional[datetime]], Iterable[tuple[Optional[str], dict[str, Any]]]]
 
@@ -126,6 +130,47 @@ def latest_restore_points(backups: list[dict[str, Any]], points_of: PointsOf, ev
             if point is not None and (bound is None or point_date(point) >= bound + SLACK):
                 latest[backup_id] = point
         pending = [backup for backup in pending if backup["id"] not in latest]
+    return latest
+
+
+def window_bounds(now: datetime, since: Optional[datetime]) -> list[Optional[datetime]]:
+    """The lower bounds of the rounds: the windows back from ``now`` that end after ``since``, then ``since``."""
+    bounds: list[Optional[datetime]] = []
+    for window in WINDOWS:
+        bound = now - window if window is not None else None
+        if since is not None and (bound is None or bound <= since):
+            bound = since
+        bounds.append(bound)
+        if bound == since:
+            break
+    return bounds
+
+
+def newest_in_windows(keys: list[str], bounds: list[Optional[datetime]], batches: Batches, newest_of: NewestOf) -> dict[str, dict[str, Any]]:
+    """The newest item (a VM's point or task, a job's session) of each key, not older than the last bound;
+    keys without one are left out. Each round asks, batch by batch, only about the keys the narrower
+    window left without an item; a single key goes straight to the last bound.
+
+    An item found in a window that is not the last is taken only when its ``creation_time_utc``
+    lies ``SLACK`` inside it, as for a backup's newest point: EM filters on ``CreationTime`` and
+    does not document that it equals what it reports.
+    """
+    latest: dict[str, dict[str, Any]] = {}
+    pending = list(keys)
+    for round_number, bound in enumerate(bounds):
+        if not pending:
+            break
+        last = round_number == len(bounds) - 1 or len(pending) == 1
+        if last:
+            bound = bounds[-1]
+        asked = set(pending)
+        for batch in batches(pending):
+            for key, item in newest_of(batch, bound).items():
+                if key in asked and (last or bound is None or point_date(item, "creation_time_utc") >= bound + SLACK):
+                    latest[key] = item
+        if last:
+            break
+        pending = [key for key in pending if key not in latest]
     return latest
 
 

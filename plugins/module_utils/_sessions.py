@@ -36,12 +36,12 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import (
     task_session_job_session_id,
 )
 from ansible_collections.veeam_em.rest.plugins.module_utils._restore_points import (
-    SLACK,
     creation_time_filter,
+    newest_in_windows,
     parse_since,
     point_date,
+    window_bounds,
 )
-from ansible_collections.veeam_em.rest.plugins.module_utils._vm_restore_points import _bounds
 
 JOB_URN_PREFIX = "urn:veeam:Job:"
 SESSION_URN_PREFIX = "urn:veeam:BackupJobSession:"
@@ -178,31 +178,16 @@ def _latest_sessions(client: EMClient, names: list[str], ids: list[str], since: 
 
 
 def _windowed(client: EMClient, job_ids: list[str], every_job: bool, since: Optional[datetime], now: datetime) -> dict[str, dict[str, Any]]:
-    """The newest session per job id through the widening windows; a session found in a window that is
-    not the last is taken only when it lies ``SLACK`` inside it (EM filters on ``CreationTime`` and does not
-    document that it equals ``CreationTimeUTC``)."""
-    bounds = _bounds(now, since)
-    latest: dict[str, dict[str, Any]] = {}
-    pending = job_ids
-    for round_number, bound in enumerate(bounds):
-        if not pending:
-            break
-        last = round_number == len(bounds) - 1 or len(pending) == 1
-        if last:
-            bound = bounds[-1]
+    """The newest session per job id through the widening windows (``newest_in_windows``). While more than half
+    of every job is still without a session, a round reads its window without a job filter."""
+
+    def batches(pending: list[str]) -> list[Optional[list[str]]]:
         if every_job and len(pending) * 2 > len(job_ids):
-            batches: list[Optional[list[str]]] = [None]
-        else:
-            batches = [[uid[len(JOB_URN_PREFIX):] for uid in batch]
-                       for batch in value_batches("JobUid", [f"{JOB_URN_PREFIX}{job_id}" for job_id in pending])]
-        for batch in batches:
-            for job_id, session in _newest_of(client, batch, bound).items():
-                if job_id in pending and (last or bound is None or _created(session) >= bound + SLACK):
-                    latest[job_id] = session
-        if last:
-            break
-        pending = [job_id for job_id in pending if job_id not in latest]
-    return latest
+            return [None]
+        return [[uid[len(JOB_URN_PREFIX):] for uid in batch]
+                for batch in value_batches("JobUid", [f"{JOB_URN_PREFIX}{job_id}" for job_id in pending])]
+
+    return newest_in_windows(job_ids, window_bounds(now, since), batches, lambda batch, bound: _newest_of(client, batch, bound))
 
 
 def _newest_of(client: EMClient, batch: Optional[list[str]], bound: Optional[datetime]) -> dict[str, dict[str, Any]]:

@@ -38,11 +38,11 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import (
     task_session_job_session,
 )
 from ansible_collections.veeam_em.rest.plugins.module_utils._restore_points import (
-    SLACK,
-    WINDOWS,
     creation_time_filter,
+    newest_in_windows,
     parse_since,
     point_date,
+    window_bounds,
 )
 
 #: Options of every plugin that reads VM restore points, besides how the names are given.
@@ -51,10 +51,6 @@ VM_POINT_SELECTION_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "since": {"type": "str"},
     "last_task": {"type": "bool", "default": False},
 }
-
-#: ``newest_of(names of a batch, lower bound or None)``: the newest item per name of the batch.
-NewestOf = Callable[[list[str], Optional[datetime]], dict[str, dict[str, Any]]]
-
 
 @dataclass(frozen=True)
 class VmPointSelection:
@@ -89,12 +85,14 @@ def get_vm_restore_points(client: EMClient, selection: VmPointSelection, now: da
     ``latest``, ``restore_points`` (newest first); with ``last_task``, the VM's newest task session."""
     names = list(dict.fromkeys(selection.names))
     if selection.latest:
-        latest = _latest(names, _bounds(now, selection.since), lambda batch, bound: _newest_of(client, batch, bound))
+        latest = newest_in_windows(names, window_bounds(now, selection.since), _name_batches,
+                                   lambda batch, bound: _newest_of(client, batch, bound))
         every: dict[str, list[dict[str, Any]]] = {name: [point] for name, point in latest.items()}
     else:
         every = _every_point(client, names, selection.since)
     name_backups(client, [point for points in every.values() for point in points])
-    tasks = _latest(names, _bounds(now, None), lambda batch, bound: _newest_tasks(client, batch, bound)) if selection.last_task else {}
+    tasks = newest_in_windows(names, window_bounds(now, None), _name_batches,
+                              lambda batch, bound: _newest_tasks(client, batch, bound)) if selection.last_task else {}
     items = []
     for name in selection.names:
         points = every.get(name, [])
@@ -126,42 +124,8 @@ def name_backups(client: EMClient, points: list[dict[str, Any]]) -> None:
         point["backup"] = dict(backup) if backup else None
 
 
-def _latest(names: list[str], bounds: list[Optional[datetime]], newest_of: NewestOf) -> dict[str, dict[str, Any]]:
-    """The newest item (point or task, not older than the last bound) of each name; names without one are left out.
-
-    An item found in a window that is not the last is taken only when its ``creation_time_utc``
-    lies ``SLACK`` inside it, as for a backup's newest point: EM filters on ``CreationTime`` and
-    does not document that it equals what it reports.
-    """
-    latest: dict[str, dict[str, Any]] = {}
-    pending = names
-    for round_number, bound in enumerate(bounds):
-        if not pending:
-            break
-        last = round_number == len(bounds) - 1 or len(pending) == 1
-        if last:
-            bound = bounds[-1]
-        for batch in value_batches("VmDisplayName", pending):
-            for name, item in newest_of(batch, bound).items():
-                if last or bound is None or _created(item) >= bound + SLACK:
-                    latest[name] = item
-        if last:
-            break
-        pending = [name for name in pending if name not in latest]
-    return latest
-
-
-def _bounds(now: datetime, since: Optional[datetime]) -> list[Optional[datetime]]:
-    """The lower bounds of the rounds: the windows back from ``now`` that end after ``since``, then ``since``."""
-    bounds: list[Optional[datetime]] = []
-    for window in WINDOWS:
-        bound = now - window if window is not None else None
-        if since is not None and (bound is None or bound <= since):
-            bound = since
-        bounds.append(bound)
-        if bound == since:
-            break
-    return bounds
+def _name_batches(names: list[str]) -> list[list[str]]:
+    return value_batches("VmDisplayName", names)
 
 
 def _newest_of(client: EMClient, batch: list[str], bound: Optional[datetime]) -> dict[str, dict[str, Any]]:

@@ -18,9 +18,8 @@ from ansible_collections.veeam_em.rest.plugins.module_utils._normalize import (
     normalize_vm_restore_point,
     restore_point_backup,
 )
-from ansible_collections.veeam_em.rest.plugins.module_utils._restore_points import WINDOWS
+from ansible_collections.veeam_em.rest.plugins.module_utils._restore_points import WINDOWS, window_bounds
 from ansible_collections.veeam_em.rest.plugins.module_utils._vm_restore_points import (
-    _bounds,
     get_vm_restore_points,
     missing_names,
     vm_point_selection,
@@ -116,7 +115,7 @@ def test_selection_takes_since_as_a_moment():
     (NOW - timedelta(days=30), [NOW - WINDOWS[0], NOW - WINDOWS[1], NOW - timedelta(days=30)]),
 ])
 def test_rounds_widen_up_to_since(since, expected):
-    assert _bounds(NOW, since) == expected
+    assert window_bounds(NOW, since) == expected
 
 
 def _vm_queries(em):
