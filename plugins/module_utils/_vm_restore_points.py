@@ -52,6 +52,7 @@ VM_POINT_SELECTION_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "last_task": {"type": "bool", "default": False},
 }
 
+
 @dataclass(frozen=True)
 class VmPointSelection:
     """Which VMs to ask about and which of their points to return; checked before any request."""
