@@ -96,9 +96,13 @@ def test_check_mode_starts_nothing_and_only_reads(em, run_playbook):
     assert_one_session(em)
 
 
+#: How long each of the four side-by-side backups runs in EM.
+BACKUP_SECONDS = 3
+
+
 def test_four_vms_on_two_servers_are_all_started_first_and_take_the_time_of_one(em, run_playbook):
     for name in FOUR_VMS:
-        em.quick_backup(name, seconds=2)
+        em.quick_backup(name, seconds=BACKUP_SECONDS)
     result = quick_backup(run_playbook, em, FOUR_VMS, {"poll_interval": 1})
     assert result["changed"] is True and not result.get("failed"), result
     runs = {run.vm_name: run for run in em.quick_backup_runs()}
@@ -113,8 +117,9 @@ def test_four_vms_on_two_servers_are_all_started_first_and_take_the_time_of_one(
     assert {names[index].split("/")[3].split("?")[0] for index in posts} == {data.SQL_SERVER_ID, data.LEGACY_SERVER_ID}
     log = em.request_log()
     took = log[-1]["time"] - log[posts[0]]["time"]
-    print(f"four VMs, backups of 2 s each: {took:.1f} s from the first start to the logoff, {len(log)} requests")
-    assert took < 4, "side by side, four 2 s backups take about 2 s, not 8"
+    print(f"four VMs, backups of {BACKUP_SECONDS} s each: {took:.1f} s from the first start to the logoff, {len(log)} requests")
+    # One after another they would take 4 * BACKUP_SECONDS; side by side one, plus a poll and Ansible's own time on a busy machine.
+    assert took < 2 * BACKUP_SECONDS, f"side by side, four {BACKUP_SECONDS} s backups take about {BACKUP_SECONDS} s, not {4 * BACKUP_SECONDS}"
     assert max(run.creation_time for run in runs.values()) < min(run.end_time for run in runs.values())
     assert_one_session(em)
 
