@@ -55,6 +55,17 @@ options:
     description: The kinds of findings that fail the role (recorded in C(checks)).
     type: list
     elements: str
+  jobs:
+    description:
+      - The newest session of each job to report, with its tasks, as the module returns them in
+        RV(veeam_em.rest.veeam_em_backup_session_info#module:sessions) with
+        O(veeam_em.rest.veeam_em_backup_session_info#module:tasks=true) (or the
+        P(veeam_em.rest.veeam_em_backup_session#lookup) lookup's items).
+      - They are the report's C(jobs), and their Failed and Warning results its C(failed_job) and C(warning_job)
+        findings, as the role's C(backup_report_jobs) gives them.
+      - Unset, the report has no jobs (C(checks.jobs) is false).
+    type: list
+    elements: dict
   earlier:
     description: The text of the report file written before, if any.
     type: str
@@ -89,6 +100,17 @@ EXAMPLES = r"""
       {{ {'all': every_backup} | veeam_em.rest.backup_report_data(read_at=now(utc=true).strftime('%Y-%m-%dT%H:%M:%SZ'),
          title='Backups', max_age='26h', min_free_percent=10, formats=['markdown']) }}
 
+- name: Get the newest session of every job, with each VM's result
+  veeam_em.rest.veeam_em_backup_session_info:
+    tasks: true
+  register: last_runs
+
+- name: Build the report with the jobs' last runs, failing on a failed job
+  ansible.builtin.set_fact:
+    with_jobs: >-
+      {{ {'all': every_backup} | veeam_em.rest.backup_report_data(read_at=now(utc=true).strftime('%Y-%m-%dT%H:%M:%SZ'),
+         jobs=last_runs.sessions, fail_on=['failed_job']) }}
+
 - name: Show the findings
   ansible.builtin.debug:
     msg: "{{ output.result.findings | map(attribute='message') }}"
@@ -107,6 +129,9 @@ _value:
   type: dict
 """
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.veeam_em.rest.plugins.module_utils._report import (
@@ -116,15 +141,31 @@ from ansible_collections.veeam_em.rest.plugins.plugin_utils._untrusted import as
 
 
 def backup_report_data(calls, read_at, title=None, ids=None, names=None, expect=None, max_age=None, min_free_percent=None,
-                       fail_on=None, earlier="", earlier_format="json", files=None, formats=None):
+                       fail_on=None, earlier="", earlier_format="json", files=None, formats=None, jobs=None):
     settings = {"title": title, "ids": list(ids or []), "names": list(names or []), "expect": list(expect or []),
                 "max_age": max_age, "min_free_percent": min_free_percent, "fail_on": list(fail_on or [])}
     try:
-        report = build_report(collect_backups(calls), settings, parse_time(read_at), earlier_marker(earlier, earlier_format))
+        collected = collect_backups(calls)
+        if jobs is not None:
+            collected["jobs"] = job_sessions_given(jobs)
+        report = build_report(collected, settings, parse_time(read_at), earlier_marker(earlier, earlier_format))
     except (ReportError, ValueError, KeyError) as error:
         raise AnsibleFilterError(f"veeam_em.rest.backup_report_data: {error}") from None
     contents = {report_format: render(report, report_format) for report_format in formats or []}
     return as_data({"result": report_result(report, read_at, list(files or [])), "contents": contents})
+
+
+def job_sessions_given(jobs: Any) -> list:
+    """``jobs`` as a list of job sessions, or a ReportError that says what the option takes.
+
+    Checked here so that a wrong value (a module result instead of its ``sessions``, a list of names)
+    is named, not met later as a missing key deep in the report."""
+    if isinstance(jobs, Mapping) or not isinstance(jobs, Sequence) or isinstance(jobs, str):
+        raise ReportError(f"jobs takes a list of job sessions (the sessions of veeam_em_backup_session_info), not {type(jobs).__name__}")
+    for position, job_session in enumerate(jobs):
+        if not isinstance(job_session, Mapping) or not all(key in job_session for key in ("id", "job", "result", "backup_server")):
+            raise ReportError(f"jobs[{position}] is not a job session as veeam_em_backup_session_info returns it")
+    return list(jobs)
 
 
 class FilterModule:

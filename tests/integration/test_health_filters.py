@@ -30,6 +30,9 @@ def test_the_filters_find_what_the_role_reports(em, em_environment, run_playbook
     assert [finding["id"] for finding in found["stale_now"]] == [finding["id"] for finding in role_stale]
     assert data.CHILD_BACKUP_ID in {finding["id"] for finding in found["stale"]}
     assert {finding["id"] for finding in found["low_space"]} == {data.SQL_REPOSITORY_ID, data.LINUX_REPOSITORY_ID}
+    # backup_report_data over the module's backups and every job's newest session: the role's findings, jobs' included.
+    assert found["report_data"] == found["role"]
+    assert {finding["kind"] for finding in found["role"]} >= {"stale", "low_space", "failed_job", "warning_job"}
 
 
 @pytest.mark.parametrize("filter_name, filter_args, message", [
